@@ -1,0 +1,44 @@
+"""Helpers for the MNIST notebook course: the boring parts, so the notebooks can show the lesson.
+
+- `helpers.data`: load MNIST offline and verified; the dense network's input format.
+- `helpers.plots`: the course's figures.
+- `helpers.metrics`: confusion matrix and per-class scores.
+- `helpers.models` and `helpers.training` (import Keras): save/load models, progress lines.
+"""
+
+from helpers.data import MnistDataError, load_mnist, one_hot, to_dense_inputs
+from helpers.metrics import confusion_matrix, errors_only, most_confused_pairs, per_class_scores, row_normalise
+from helpers.paths import data_dir, display_path, models_dir
+from helpers.plots import (
+    plot_class_counts,
+    plot_confidence,
+    plot_confusion_matrix,
+    plot_history,
+    plot_mean_images,
+    plot_pixel_histogram,
+    show_digits,
+    use_course_style,
+)
+
+__all__ = [
+    "MnistDataError",
+    "confusion_matrix",
+    "data_dir",
+    "display_path",
+    "errors_only",
+    "load_mnist",
+    "models_dir",
+    "most_confused_pairs",
+    "one_hot",
+    "per_class_scores",
+    "plot_class_counts",
+    "plot_confidence",
+    "plot_confusion_matrix",
+    "plot_history",
+    "plot_mean_images",
+    "plot_pixel_histogram",
+    "row_normalise",
+    "show_digits",
+    "to_dense_inputs",
+    "use_course_style",
+]

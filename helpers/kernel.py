@@ -1,0 +1,67 @@
+"""The course's Jupyter kernel: ipykernel, started with TensorFlow already imported quietly.
+
+TensorFlow 2.21 prints start-up lines (oneDNN, CUDA drivers) before its log level is read, so
+`TF_CPP_MIN_LOG_LEVEL` cannot hide them, and Jupyter would store them in every notebook. This
+launcher imports TensorFlow once with the process's stderr sent to /dev/null, then starts the
+kernel. `python -m helpers.kernel install` registers it in this environment as `mnist-course`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+NAME = "mnist-course"
+DISPLAY_NAME = "Python 3 (MNIST course)"
+
+
+@contextmanager
+def stderr_silenced():
+    """Send file descriptor 2 to /dev/null for the duration, so C++ libraries' output goes too."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def install() -> Path:
+    """Register the kernel in this environment (`sys.prefix`), pointing at this Python."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = {
+        "argv": [sys.executable, "-m", "helpers.kernel", "-f", "{connection_file}"],
+        "display_name": DISPLAY_NAME,
+        "language": "python",
+        "env": {"TF_CPP_MIN_LOG_LEVEL": "3"},
+        "metadata": {"debugger": True},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "kernel.json").write_text(json.dumps(spec, indent=1))
+        return Path(KernelSpecManager().install_kernel_spec(tmp, NAME, prefix=sys.prefix))
+
+
+def main() -> None:
+    """Install the kernel spec (`install`) or run the kernel (any other arguments, from Jupyter)."""
+    if sys.argv[1:] == ["install"]:
+        print(f"Installed Jupyter kernel {NAME!r} ({DISPLAY_NAME}) in {install()}")
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with stderr_silenced():
+        import tensorflow  # noqa: F401 - imported for its side effect: the start-up lines go to /dev/null
+
+    from ipykernel import kernelapp
+
+    kernelapp.launch_new_instance()
+
+
+if __name__ == "__main__":
+    main()

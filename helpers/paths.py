@@ -1,0 +1,62 @@
+"""Where the course keeps its data and models, and how to name those places in printed output."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+DATA_ENV = "MNIST_COURSE_DATA"
+MODELS_ENV = "MNIST_COURSE_MODELS"
+
+
+def project_root() -> Path | None:
+    """The course checkout this package was installed from (editable install), or None."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir() else None
+
+
+def _course_dir(env: str, name: str) -> Path:
+    if os.environ.get(env):
+        return Path(os.environ[env]).expanduser()
+    root = project_root()
+    return root / name if root else Path.home() / ".cache" / "mnist-course" / name
+
+
+def data_dir() -> Path:
+    """The course's data cache: $MNIST_COURSE_DATA, else `data/` in the checkout."""
+    return _course_dir(DATA_ENV, "data")
+
+
+def models_dir() -> Path:
+    """Where notebooks save trained models: $MNIST_COURSE_MODELS, else `models/` in the checkout."""
+    return _course_dir(MODELS_ENV, "models")
+
+
+def display_path(path: Path | str) -> str:
+    """A path as a reader should see it: relative to the checkout or to ~, never a machine's full path."""
+    path = Path(path).expanduser().resolve()
+    root = project_root()
+    for base, prefix in ((root, ""), (Path.home().resolve(), "~/")):
+        if base is not None and path.is_relative_to(base):
+            return prefix + path.relative_to(base).as_posix()
+    return path.as_posix()
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp)` on a temporary file beside `path`, then rename it to `path`.
+
+    A reader of `path` sees the old file or the complete new one, never a half-written one,
+    even if the process is killed; the temporary file keeps `path`'s suffix (Keras needs it).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
