@@ -16,6 +16,8 @@ from helpers.plots import (
     plot_history,
     plot_mean_images,
     plot_pixel_histogram,
+    plot_probabilities,
+    show_digit_rows,
     show_digits,
     use_course_style,
 )
@@ -37,7 +39,9 @@ __all__ = [
     "plot_history",
     "plot_mean_images",
     "plot_pixel_histogram",
+    "plot_probabilities",
     "row_normalise",
+    "show_digit_rows",
     "show_digits",
     "to_dense_inputs",
     "use_course_style",

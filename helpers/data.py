@@ -19,6 +19,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -92,7 +93,7 @@ def write_npz(path: Path, splits: Splits) -> None:
 class _ArrayUnpickler(pickle.Unpickler):
     """Unpickles numpy arrays and nothing else: no other class or function can be loaded."""
 
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy", "ndarray"), ("numpy", "dtype")}
+    ALLOWED: ClassVar = {("numpy.core.multiarray", "_reconstruct"), ("numpy", "ndarray"), ("numpy", "dtype")}
 
     def find_class(self, module: str, name: str) -> object:
         if (module, name) not in self.ALLOWED:
@@ -220,7 +221,7 @@ def to_dense_inputs(images: np.ndarray) -> np.ndarray:
 def one_hot(labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
     """Labels 0..n_classes-1 as one-hot float32 rows, the targets of categorical cross-entropy."""
     labels = np.asarray(labels)
-    if labels.ndim != 1 or labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+    if labels.ndim != 1 or (labels.size and (labels.min() < 0 or labels.max() >= n_classes)):
         raise ValueError(f"expected a 1-D array of labels in 0..{n_classes - 1}")
     return np.eye(n_classes, dtype=np.float32)[labels]
 

@@ -38,7 +38,7 @@ def install() -> Path:
     from jupyter_client.kernelspec import KernelSpecManager
 
     spec = {
-        "argv": [sys.executable, "-m", "helpers.kernel", "-f", "{connection_file}"],
+        "argv": [sys.executable, "-m", "helpers.kernel", "-f", "{connection_file}", "--log-level=ERROR"],
         "display_name": DISPLAY_NAME,
         "language": "python",
         "env": {"TF_CPP_MIN_LOG_LEVEL": "3"},

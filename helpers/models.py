@@ -27,7 +27,7 @@ def load_model(path: Path, input_shape: tuple[int, ...], n_outputs: int) -> kera
         raise ModelFileError(f"no saved model at {where}")
     try:
         model = keras.saving.load_model(path, safe_mode=True)
-    except Exception as err:  # noqa: BLE001 - Keras raises many types for a damaged file
+    except Exception as err:  # Keras raises many types for a damaged or foreign file
         raise ModelFileError(f"{where} cannot be loaded ({type(err).__name__}: {err})") from err
     expected_in, expected_out = (None, *input_shape), (None, n_outputs)
     if tuple(model.input_shape) != expected_in or tuple(model.output_shape) != expected_out:

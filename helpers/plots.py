@@ -148,3 +148,38 @@ def plot_confidence(confidence: np.ndarray, correct: np.ndarray) -> Figure:
     ax.legend(loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def plot_probabilities(probabilities: np.ndarray, title: str) -> Figure:
+    """Bar chart of a network's ten output probabilities, the predicted digit highlighted."""
+    probabilities = np.asarray(probabilities).ravel()
+    palette = sns.color_palette("colorblind")
+    colours = [palette[1] if d == probabilities.argmax() else palette[0] for d in DIGITS]
+    fig = Figure(figsize=(6, 3.2))
+    ax = fig.subplots()
+    ax.bar(DIGITS, probabilities, color=colours)
+    ax.set(title=title, xlabel="Digit", ylabel="Predicted probability", xticks=DIGITS, ylim=(0, 1))
+    fig.tight_layout()
+    return fig
+
+
+def show_digit_rows(rows: Sequence[np.ndarray], row_labels: Sequence[str], per_row: int = 8, title: str = "") -> Figure:
+    """One row of up to `per_row` digits per group (e.g. one confused pair), labelled on the left."""
+    if len(rows) != len(row_labels) or not rows:
+        raise ValueError("give one label per row, and at least one row")
+    size = 0.85
+    height = len(rows) * size + (0.5 if title else 0.1)
+    fig = Figure(figsize=(per_row * size + 2.2, height))
+    axes = fig.subplots(len(rows), per_row, squeeze=False)
+    for images, label, row in zip(rows, row_labels, axes, strict=True):
+        images = np.asarray(images).reshape(-1, 28, 28)
+        for i, ax in enumerate(row):
+            ax.set_axis_off()
+            if i < len(images):
+                ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=255)
+        row[0].text(-0.15, 0.5, label, transform=row[0].transAxes, ha="right", va="center", fontsize=10)
+    if title:
+        fig.suptitle(title, fontweight="bold", y=1 - 0.08 / height)
+    top = 1 - (0.45 if title else 0.05) / height
+    fig.subplots_adjust(left=2.0 / (per_row * size + 2.2), right=0.99, bottom=0.01, top=top, wspace=0.05, hspace=0.08)
+    return fig
