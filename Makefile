@@ -36,7 +36,7 @@ test: setup lint ## Unit tests and every notebook executed by nbval, in one pyte
 
 lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks
 	$(BIN)/ruff check helpers tests scripts notebooks
-	$(BIN)/ruff format --check helpers tests scripts
+	$(BIN)/ruff format --check helpers tests scripts notebooks
 
 lab: setup ## Open the course in JupyterLab
 	$(BIN)/jupyter lab notebooks

@@ -93,15 +93,25 @@ def write_npz(path: Path, splits: Splits) -> None:
 class _ArrayUnpickler(pickle.Unpickler):
     """Unpickles numpy arrays and nothing else: no other class or function can be loaded."""
 
-    ALLOWED: ClassVar = {("numpy.core.multiarray", "_reconstruct"), ("numpy", "ndarray"), ("numpy", "dtype")}
+    ALLOWED: ClassVar = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),  # how Python 3 pickles bytes with protocol 2
+    }
 
     def find_class(self, module: str, name: str) -> object:
         if (module, name) not in self.ALLOWED:
             raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a data file")
-        if module == "numpy.core.multiarray":
+        if module.endswith("core.multiarray"):
             from numpy._core.multiarray import _reconstruct
 
             return _reconstruct
+        if module == "_codecs":
+            import codecs
+
+            return codecs.encode
         return getattr(np, name)
 
 

@@ -50,7 +50,7 @@ def most_confused_pairs(cm: np.ndarray, k: int = 10) -> pd.DataFrame:
     order = np.argsort(-errors, axis=None, kind="stable")[:k]
     true, pred = np.unravel_index(order, cm.shape)
     counts = cm[true, pred]
-    keep = counts > 0
+    keep = errors[true, pred] > 0
     support = cm.sum(axis=1)[true]
     return pd.DataFrame(
         {

@@ -1,0 +1,25 @@
+"""The course kernel: registered with this Python, and quiet about TensorFlow's start-up lines."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+
+from helpers import kernel
+
+
+def test_stderr_silenced_drops_low_level_output(capfd: pytest.CaptureFixture) -> None:
+    with kernel.stderr_silenced():
+        os.write(2, b"oneDNN custom operations are on\n")
+    os.write(2, b"visible\n")
+    assert capfd.readouterr().err == "visible\n"
+
+
+def test_kernel_is_registered_for_this_python() -> None:
+    spec = KernelSpecManager().get_kernel_spec(kernel.NAME)
+    assert spec.argv[:3] == [sys.executable, "-m", "helpers.kernel"]
+    assert spec.env["TF_CPP_MIN_LOG_LEVEL"] == "3"
+    assert spec.display_name == kernel.DISPLAY_NAME

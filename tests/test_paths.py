@@ -1,0 +1,42 @@
+"""Course folders, printed paths and atomic writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers import paths
+
+
+def test_folders_default_to_the_checkout_and_follow_the_environment(tmp_path: Path, monkeypatch) -> None:
+    root = paths.project_root()
+    assert root is not None and (root / "Makefile").is_file()
+    monkeypatch.delenv(paths.DATA_ENV, raising=False)
+    monkeypatch.delenv(paths.MODELS_ENV, raising=False)
+    assert (paths.data_dir(), paths.models_dir()) == (root / "data", root / "models")
+    monkeypatch.setenv(paths.DATA_ENV, str(tmp_path / "d"))
+    monkeypatch.setenv(paths.MODELS_ENV, str(tmp_path / "m"))
+    assert (paths.data_dir(), paths.models_dir()) == (tmp_path / "d", tmp_path / "m")
+
+
+def test_display_path_hides_the_machine(monkeypatch, tmp_path: Path) -> None:
+    root = paths.project_root()
+    assert paths.display_path(root / "data" / "mnist.npz") == "data/mnist.npz"
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert paths.display_path(tmp_path / ".keras" / "x.npz") == "~/.keras/x.npz"
+
+
+def test_write_atomically_replaces_whole_or_not_at_all(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "file.txt"
+    paths.write_atomically(target, lambda tmp: tmp.write_text("first"))
+    assert target.read_text() == "first"
+
+    def fail(tmp: Path) -> None:
+        tmp.write_text("partial")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        paths.write_atomically(target, fail)
+    assert target.read_text() == "first"
+    assert [p.name for p in target.parent.iterdir()] == ["file.txt"]

@@ -1,0 +1,105 @@
+"""Each plot helper returns one figure with the titles, labels and panels a reader expects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from helpers import plots
+
+RNG = np.random.default_rng(0)
+IMAGES = RNG.integers(0, 256, size=(12, 28, 28), dtype=np.uint8)
+LABELS = np.arange(12) % 10
+
+
+def visible_axes(fig: Figure) -> list:
+    return [ax for ax in fig.axes if ax.axison]
+
+
+def test_show_digits_grid_and_captions() -> None:
+    fig = plots.show_digits(IMAGES, [f"label {y}" for y in LABELS], ncols=5, title="Digits")
+    assert len(fig.axes) == 15  # 3 rows of 5; the last 3 stay empty
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["label 0", "label 1"]
+    assert sum(bool(ax.images) for ax in fig.axes) == 12
+    assert fig._suptitle.get_text() == "Digits"
+    with pytest.raises(ValueError, match="12 images but 2 captions"):
+        plots.show_digits(IMAGES, ["a", "b"])
+    with pytest.raises(ValueError, match="no images"):
+        plots.show_digits(IMAGES[:0])
+
+
+def test_class_counts_has_a_panel_per_split() -> None:
+    fig = plots.plot_class_counts(np.repeat(np.arange(10), 6), np.arange(10))
+    train, test = fig.axes
+    assert train.get_title() == "Training set: 60 images" and test.get_title() == "Test set: 10 images"
+    assert train.get_xlabel() == "Digit" and train.get_ylabel() == "Images"
+    assert [p.get_height() for p in train.patches] == [6] * 10
+
+
+def test_mean_images_one_per_digit() -> None:
+    fig = plots.plot_mean_images(np.repeat(IMAGES[:10], 2, axis=0), np.repeat(np.arange(10), 2))
+    assert [ax.get_title() for ax in fig.axes] == [f"mean {d}" for d in range(10)]
+    assert np.allclose(fig.axes[3].images[0].get_array(), IMAGES[3])
+
+
+def test_pixel_histogram_labels() -> None:
+    ax = plots.plot_pixel_histogram(IMAGES).axes[0]
+    assert ax.get_yscale() == "log" and "Intensity" in ax.get_xlabel()
+    assert sum(p.get_height() for p in ax.patches) == IMAGES.size
+
+
+def test_history_with_validation_and_reference() -> None:
+    history = {"loss": [0.3, 0.1], "accuracy": [0.9, 0.97], "val_loss": [0.2, 0.15], "val_accuracy": [0.93, 0.96]}
+    loss, accuracy = plots.plot_history(history, reference={"accuracy": 0.989}).axes
+    assert loss.get_title() == "Loss per epoch" and accuracy.get_xlabel() == "Epoch"
+    assert [line.get_label() for line in accuracy.get_lines()] == [
+        "training accuracy",
+        "validation accuracy",
+        "reference 0.9890",
+    ]
+
+
+def test_confusion_matrix_heatmap() -> None:
+    cm = np.arange(100).reshape(10, 10)
+    fig = plots.plot_confusion_matrix(cm, "Counts")
+    ax = fig.axes[0]
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("Counts", "Predicted digit", "True digit")
+    assert len(ax.texts) == 100 and ax.texts[12].get_text() == "12"
+    assert fig.axes[1].get_ylabel() == "Test images"  # the colour bar
+
+
+def test_confidence_histograms_sum_to_one() -> None:
+    confidence = np.array([0.99, 0.98, 0.5, 0.97])
+    correct = np.array([True, True, False, True])
+    ax = plots.plot_confidence(confidence, correct).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["right (3)", "wrong (1)"]
+    heights = [p.get_height() for p in ax.patches]
+    assert sum(heights) == pytest.approx(2.0)
+
+
+def test_probabilities_highlight_the_prediction() -> None:
+    probabilities = np.full(10, 0.05)
+    probabilities[7] = 0.55
+    ax = plots.plot_probabilities(probabilities, "One digit").axes[0]
+    colours = {tuple(p.get_facecolor()) for p in ax.patches}
+    assert len(colours) == 2 and ax.patches[7].get_facecolor() != ax.patches[0].get_facecolor()
+    assert ax.get_ylim() == (0, 1)
+
+
+def test_digit_rows_labels_each_row() -> None:
+    fig = plots.show_digit_rows([IMAGES[:3], IMAGES[:8]], ["4 taken for 9", "3 taken for 5"], per_row=8)
+    assert len(fig.axes) == 16 and sum(bool(ax.images) for ax in fig.axes) == 11
+    assert [t.get_text() for ax in fig.axes for t in ax.texts] == ["4 taken for 9", "3 taken for 5"]
+    with pytest.raises(ValueError, match="one label per row"):
+        plots.show_digit_rows([IMAGES[:2]], [])
+
+
+def test_course_style_uses_colour_blind_palette() -> None:
+    import seaborn as sns
+    from matplotlib import colors, rcParams
+
+    plots.use_course_style()
+    cycle = [colors.to_hex(c) for c in rcParams["axes.prop_cycle"].by_key()["color"]]
+    assert cycle == sns.color_palette("colorblind").as_hex()
+    assert not visible_axes(plots.show_digits(IMAGES[:1]))  # digits are drawn without axes
