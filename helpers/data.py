@@ -152,7 +152,10 @@ def _download_from_hub() -> Splits:
 
 
 def _download_with_keras() -> Splits:
-    import keras
+    from helpers.kernel import stderr_silenced
+
+    with stderr_silenced():  # TensorFlow's start-up log lines
+        import keras
 
     (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}

@@ -12,7 +12,8 @@ import json
 import os
 import sys
 import tempfile
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 NAME = "mnist-course"
@@ -20,7 +21,7 @@ DISPLAY_NAME = "Python 3 (MNIST course)"
 
 
 @contextmanager
-def stderr_silenced():
+def stderr_silenced() -> Iterator[None]:
     """Send file descriptor 2 to /dev/null for the duration, so C++ libraries' output goes too."""
     sys.stderr.flush()
     saved = os.dup(2)
@@ -55,7 +56,8 @@ def main() -> None:
         print(f"Installed Jupyter kernel {NAME!r} ({DISPLAY_NAME}) in {install()}")
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with stderr_silenced():
+    # A broken TensorFlow must not stop the kernel: `import keras` in the notebook shows the error.
+    with stderr_silenced(), suppress(ImportError):
         import tensorflow  # noqa: F401 - imported for its side effect: the start-up lines go to /dev/null
 
     from ipykernel import kernelapp

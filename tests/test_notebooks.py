@@ -40,3 +40,18 @@ def test_notebook_opens_with_goals_and_ends_with_exercises(path: Path) -> None:
     first, last = "".join(cells[0]["source"]), "".join(cells[-1]["source"])
     assert first.startswith("# ") and "**You will learn to**" in first and "**Time:**" in first
     assert "## Try this next" in last and re.search(r"^2\. ", last, re.MULTILINE)
+
+
+def test_confusion_notebook_trains_its_own_model_when_none_is_saved(tmp_path: Path, monkeypatch) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("MNIST_COURSE_MODELS", str(tmp_path))  # the kernel inherits it: no saved model there
+    path = ROOT / "notebooks" / "04_confusion_matrix.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(
+        nb, kernel_name="mnist-course", timeout=600, resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    said = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o["output_type"] == "stream")
+    assert "no saved model at" in said and "training a new one with notebook 03's recipe" in said
+    assert "epoch 5/5" in said and "test accuracy 9" in said
