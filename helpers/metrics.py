@@ -12,6 +12,10 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10
     if y_true.shape != y_pred.shape or y_true.ndim != 1:
         raise ValueError(f"y_true and y_pred must be 1-D and equally long, got {y_true.shape} and {y_pred.shape}")
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        if not np.issubdtype(y.dtype, np.integer):
+            raise ValueError(
+                f"{name} must hold integer class labels, not {y.dtype} (for probabilities, use .argmax(axis=1))"
+            )
         if y.size and (y.min() < 0 or y.max() >= n_classes):
             raise ValueError(f"{name} has labels outside 0..{n_classes - 1}")
     flat = np.bincount(y_true.astype(np.int64) * n_classes + y_pred, minlength=n_classes * n_classes)
@@ -46,6 +50,8 @@ def per_class_scores(cm: np.ndarray) -> pd.DataFrame:
 
 def most_confused_pairs(cm: np.ndarray, k: int = 10) -> pd.DataFrame:
     """The k largest off-diagonal cells as rows (true, predicted, count, share of the true class)."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
     errors = errors_only(cm)
     order = np.argsort(-errors, axis=None, kind="stable")[:k]
     true, pred = np.unravel_index(order, cm.shape)

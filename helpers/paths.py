@@ -19,7 +19,10 @@ def project_root() -> Path | None:
 
 def _course_dir(env: str, name: str) -> Path:
     if os.environ.get(env):
-        return Path(os.environ[env]).expanduser()
+        folder = Path(os.environ[env]).expanduser()
+        if not folder.is_absolute():  # make runs in the checkout, notebooks in notebooks/: be unambiguous
+            raise ValueError(f"{env}={os.environ[env]} must be an absolute path, e.g. {folder.resolve()}")
+        return folder
     root = project_root()
     return root / name if root else Path.home() / ".cache" / "mnist-course" / name
 
@@ -56,6 +59,8 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        with open(tmp, "rb") as done:
+            os.fsync(done.fileno())  # on disk before the rename makes it visible
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib as mpl
 import numpy as np
 import seaborn as sns
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 DIGITS = list(range(10))
@@ -20,6 +21,12 @@ def use_course_style() -> None:
     """Seaborn's theme with its colour-blind-safe palette, at a size readable at 100 % zoom."""
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
     mpl.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "axes.titleweight": "bold"})
+
+
+def _draw_digit(ax: Axes, image: np.ndarray) -> None:
+    """One digit, dark ink on white, without axes; bytes (0-255) or values in [0, 1]."""
+    ax.set_axis_off()
+    ax.imshow(image, cmap="gray_r", vmin=0, vmax=255 if image.dtype == np.uint8 or image.max() > 1 else 1)
 
 
 def show_digits(
@@ -43,7 +50,7 @@ def show_digits(
     for i, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if i < len(images):
-            ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=255 if images.max() > 1 else 1)
+            _draw_digit(ax, images[i])
             if captions is not None:
                 ax.set_title(captions[i], fontsize=9, fontweight="normal")
     if title:
@@ -176,7 +183,7 @@ def show_digit_rows(rows: Sequence[np.ndarray], row_labels: Sequence[str], per_r
         for i, ax in enumerate(row):
             ax.set_axis_off()
             if i < len(images):
-                ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=255)
+                _draw_digit(ax, images[i])
         row[0].text(-0.15, 0.5, label, transform=row[0].transAxes, ha="right", va="center", fontsize=10)
     if title:
         fig.suptitle(title, fontweight="bold", y=1 - 0.08 / height)

@@ -8,7 +8,7 @@ import keras
 
 
 class EpochLogger(keras.callbacks.Callback):
-    """Print `epoch 3/5 (2.1 s): loss 0.0705, accuracy 0.9798` once per epoch (use with `verbose=0`)."""
+    """Print `epoch 3/5 (2.1 s): accuracy 0.9798, loss 0.0705` once per epoch (use with `verbose=0`)."""
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.epochs = self.params.get("epochs", 0)

@@ -66,6 +66,9 @@ def main(paths: list[str]) -> int:
         except CellExecutionError as err:
             print(f"failed; {path} is left as it was\n{err}")
             return 1
+        except Exception as err:  # noqa: BLE001 - no kernel, a dead kernel, a timeout: say so plainly
+            print(f"could not run it ({type(err).__name__}: {err}); {path} is left as it was")
+            return 1
         write_atomically(path, lambda tmp, nb=nb: nbformat.write(nb, tmp))
         print(f"{time.perf_counter() - started:.0f} s")
         for figure in export_figures(nb):

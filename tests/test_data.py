@@ -74,15 +74,16 @@ def test_truncated_file_names_the_file(mnist: Splits, cache_dir: Path) -> None:
     data.write_npz(good, mnist)
     bad = cache_dir / "mnist.npz"
     bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    with pytest.raises(MnistDataError, match=r"mnist\.npz cannot be read"):
+    with pytest.raises(MnistDataError, match=r"mnist\.npz cannot be read as \.npz \(not a complete zip archive\)"):
         data.read_npz(bad)
 
 
 def test_npz_holding_pickled_objects_is_never_unpickled(tmp_path: Path) -> None:
     path = tmp_path / "mnist.npz"
     np.savez(path, x_train=np.array([{"not": "data"}], dtype=object))
-    with pytest.raises(MnistDataError, match="cannot be read"):
+    with pytest.raises(MnistDataError, match="holds pickled objects, never loaded") as err:
         data.read_npz(path)
+    assert "allow_pickle" not in str(err.value)  # NumPy's advice to load it unsafely is not passed on
 
 
 def test_load_refuses_a_damaged_cache_and_leaves_it_alone(cache_dir: Path) -> None:
@@ -103,6 +104,16 @@ def test_fetch_replaces_a_damaged_cache(mnist: Splits, cache_dir: Path, monkeypa
     assert data.read_npz(path)[1][1].tolist() == mnist[1][1].tolist()
     out = capsys.readouterr().out
     assert "cannot be read" in out and "MNIST: a test source, verified, saved to" in out
+
+
+def test_fetch_fails_clearly_when_it_cannot_replace_a_damaged_cache(mnist, cache_dir: Path, monkeypatch) -> None:
+    cache_dir.mkdir()
+    (cache_dir / "mnist.npz").write_bytes(b"garbage")
+    monkeypatch.setattr(data, "_sources", lambda: [("a test source", lambda: mnist)])
+    monkeypatch.setattr(data, "write_npz", lambda *_: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
+    with pytest.raises(MnistDataError, match=r"could not write .*mnist.npz .*Permission denied.*MNIST_COURSE_DATA"):
+        data.fetch_mnist()
+    assert (cache_dir / "mnist.npz").read_bytes() == b"garbage"
 
 
 def test_keras_cache_is_used_and_copied_into_the_course_cache(mnist: Splits, cache_dir: Path, monkeypatch, capsys):
@@ -167,7 +178,7 @@ def test_hub_pickle_converts_back_to_the_keras_arrays(mnist: Splits, monkeypatch
 
 
 def test_hub_pickle_with_another_checksum_is_not_unpickled(monkeypatch) -> None:
-    monkeypatch.setattr(pickle, "Unpickler", lambda *a, **k: pytest.fail("must not unpickle"))
+    monkeypatch.setattr(data, "_ArrayUnpickler", lambda *a, **k: pytest.fail("must not unpickle"))
     with pytest.raises(MnistDataError, match="fails its SHA-256 check; not unpickled"):
         data.splits_from_hub_pickle(gzip.compress(b"anything"))
 
@@ -192,11 +203,13 @@ def test_dense_inputs_flatten_and_scale(mnist: Splits) -> None:
     assert np.array_equal(np.rint(x * 255).astype(np.uint8).reshape(100, 28, 28), mnist[1][0][:100])
     with pytest.raises(ValueError, match=r"\(n, 28, 28\)"):
         data.to_dense_inputs(np.zeros((3, 784), np.uint8))
+    with pytest.raises(ValueError, match="expected uint8 images"):
+        data.to_dense_inputs(x.reshape(100, 28, 28))  # already scaled: scaling twice would be silent
 
 
 def test_one_hot() -> None:
     assert data.one_hot(np.array([2, 0])).tolist() == [[0, 0, 1] + [0] * 7, [1] + [0] * 9]
     assert data.one_hot(np.array([1]), n_classes=3).dtype == np.float32
-    for bad in (np.array([10]), np.array([-1]), np.zeros((2, 2), int)):
+    for bad in (np.array([10]), np.array([-1]), np.zeros((2, 2), int), np.array([1.0, 2.0])):
         with pytest.raises(ValueError, match=r"labels in 0\.\.9"):
             data.one_hot(bad)

@@ -7,10 +7,10 @@ import pytest
 
 from helpers import metrics
 
-# Three classes. True 0: 0,0,1 | true 1: 1,1,1,2 | true 2: 2,0  (9 examples, 6 right)
-Y_TRUE = np.array([0, 0, 0, 1, 1, 1, 1, 2, 2])
-Y_PRED = np.array([0, 0, 1, 1, 1, 1, 2, 2, 0])
-CM = np.array([[2, 1, 0], [0, 3, 1], [1, 0, 1]])
+# Three classes. True 0 predicted as 0,0,1 | true 1 as 1,1,1,2,2 | true 2 as 2,0  (10 examples, 6 right)
+Y_TRUE = np.array([0, 0, 0, 1, 1, 1, 1, 1, 2, 2])
+Y_PRED = np.array([0, 0, 1, 1, 1, 1, 2, 2, 2, 0])
+CM = np.array([[2, 1, 0], [0, 3, 2], [1, 0, 1]])
 
 
 def test_confusion_matrix_by_hand() -> None:
@@ -24,11 +24,13 @@ def test_confusion_matrix_rejects_bad_labels() -> None:
         metrics.confusion_matrix(Y_TRUE, Y_PRED[:-1], n_classes=3)
     with pytest.raises(ValueError, match=r"y_pred has labels outside 0\.\.2"):
         metrics.confusion_matrix(Y_TRUE, Y_PRED + 1, n_classes=3)
+    with pytest.raises(ValueError, match=r"y_true must hold integer class labels.*argmax"):
+        metrics.confusion_matrix(Y_TRUE + 0.7, Y_PRED, n_classes=3)  # would otherwise be truncated
 
 
 def test_row_normalise_and_errors_only() -> None:
     shares = metrics.row_normalise(CM)
-    assert shares[1].tolist() == [0, 0.75, 0.25]
+    assert shares[1].tolist() == [0, 0.6, 0.4]
     assert np.allclose(shares.sum(axis=1), 1)
     errors = metrics.errors_only(CM)
     assert np.diag(errors).tolist() == [0, 0, 0] and errors[0, 1] == 1 and CM[0, 0] == 2
@@ -37,11 +39,12 @@ def test_row_normalise_and_errors_only() -> None:
 
 def test_per_class_scores_by_hand() -> None:
     scores = metrics.per_class_scores(CM)
-    # class 0: precision 2/3, recall 2/3; class 1: 3/4, 3/4; class 2: 1/2, 1/2
-    assert scores["precision"].tolist() == pytest.approx([2 / 3, 3 / 4, 1 / 2])
-    assert scores["recall"].tolist() == pytest.approx([2 / 3, 3 / 4, 1 / 2])
-    assert scores["f1"].tolist() == pytest.approx([2 / 3, 3 / 4, 1 / 2])
-    assert scores["support"].tolist() == [3, 4, 2]
+    # precision = diagonal / column total: 2/3, 3/4, 1/3; recall = diagonal / row total: 2/3, 3/5, 1/2
+    assert scores["precision"].tolist() == pytest.approx([2 / 3, 3 / 4, 1 / 3])
+    assert scores["recall"].tolist() == pytest.approx([2 / 3, 3 / 5, 1 / 2])
+    # F1 = 2pr / (p + r): 2/3; 2·(3/4)(3/5) / (27/20) = 2/3; 2·(1/3)(1/2) / (5/6) = 2/5
+    assert scores["f1"].tolist() == pytest.approx([2 / 3, 2 / 3, 2 / 5])
+    assert scores["support"].tolist() == [3, 5, 2]
     lopsided = metrics.per_class_scores(np.array([[1, 3], [0, 0]]))
     assert lopsided.loc[0].tolist() == pytest.approx([1, 0.25, 0.4, 4])
     assert lopsided.loc[1, "precision"] == 0 and lopsided.loc[1, "f1"] == 0
@@ -53,3 +56,5 @@ def test_most_confused_pairs() -> None:
     assert pairs[["true", "predicted", "count"]].values.tolist() == [[2, 0, 7], [0, 1, 4], [1, 0, 1]]
     assert pairs["share_of_true"].tolist() == pytest.approx([7 / 12, 4 / 9, 1 / 6])
     assert len(metrics.most_confused_pairs(cm, k=1)) == 1
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        metrics.most_confused_pairs(cm, k=-1)

@@ -53,5 +53,7 @@ def test_confusion_notebook_trains_its_own_model_when_none_is_saved(tmp_path: Pa
         nb, kernel_name="mnist-course", timeout=600, resources={"metadata": {"path": str(path.parent)}}
     ).execute()
     said = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o["output_type"] == "stream")
-    assert "no saved model at" in said and "training a new one with notebook 03's recipe" in said
-    assert "epoch 5/5" in said and "test accuracy 9" in said
+    assert "no saved model at" in said and "run 03_training.ipynb to save one" in said
+    assert "epoch 5/5" in said
+    accuracy = float(re.search(r"test accuracy (\d+\.\d+)%", said)[1])
+    assert accuracy >= 97.5

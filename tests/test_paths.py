@@ -20,6 +20,12 @@ def test_folders_default_to_the_checkout_and_follow_the_environment(tmp_path: Pa
     assert (paths.data_dir(), paths.models_dir()) == (tmp_path / "d", tmp_path / "m")
 
 
+def test_relative_folder_in_the_environment_is_refused(monkeypatch) -> None:
+    monkeypatch.setenv(paths.DATA_ENV, "my-data")
+    with pytest.raises(ValueError, match="MNIST_COURSE_DATA=my-data must be an absolute path"):
+        paths.data_dir()
+
+
 def test_display_path_hides_the_machine(monkeypatch, tmp_path: Path) -> None:
     root = paths.project_root()
     assert paths.display_path(root / "data" / "mnist.npz") == "data/mnist.npz"

@@ -74,8 +74,9 @@ def test_confidence_histograms_sum_to_one() -> None:
     correct = np.array([True, True, False, True])
     ax = plots.plot_confidence(confidence, correct).axes[0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["right (3)", "wrong (1)"]
-    heights = [p.get_height() for p in ax.patches]
-    assert sum(heights) == pytest.approx(2.0)
+    right, wrong = ax.containers  # one BarContainer per histogram
+    assert sum(p.get_height() for p in right) == pytest.approx(1.0)
+    assert sum(p.get_height() for p in wrong) == pytest.approx(1.0)
 
 
 def test_probabilities_highlight_the_prediction() -> None:

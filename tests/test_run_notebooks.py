@@ -42,6 +42,20 @@ def test_failing_notebook_is_left_as_it_was(tmp_path: Path, capsys: pytest.Captu
     assert "left as it was" in capsys.readouterr().out
 
 
+def test_notebook_for_an_unknown_kernel_is_left_as_it_was(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = tmp_path / "01_other.ipynb"
+    nb = notebook("x = 1")
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+    original, run_notebooks.KERNEL = run_notebooks.KERNEL, "no-such-kernel"
+    try:
+        assert run_notebooks.main([str(path)]) == 1
+    finally:
+        run_notebooks.KERNEL = original
+    assert path.read_bytes() == before
+    assert "could not run it (NoSuchKernel" in capsys.readouterr().out
+
+
 def test_good_notebook_gets_outputs(tmp_path: Path) -> None:
     path = tmp_path / "01_good.ipynb"
     nbformat.write(notebook("print(6 * 7)"), path)
