@@ -9,7 +9,9 @@ STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data run test lint lab clean clean-all
+CONDA_ENV := mnist-course
+
+.PHONY: help setup data run test lint lab clean clean-all conda-setup conda-lab
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,6 +42,14 @@ lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks
 
 lab: setup ## Open the course in JupyterLab
 	$(BIN)/jupyter lab notebooks
+
+conda-setup: ## For conda users: the env mnist-course from environment.yml, its kernel, the data
+	conda env update --name $(CONDA_ENV) --file environment.yml --prune
+	conda run --name $(CONDA_ENV) python -m helpers.kernel install
+	conda run --name $(CONDA_ENV) python -m helpers
+
+conda-lab: ## For conda users: open the course in JupyterLab from the conda env
+	conda run --name $(CONDA_ENV) --no-capture-output jupyter lab notebooks
 
 clean: ## Remove trained models and caches (keeps .venv and data)
 	rm -rf models .pytest_cache .ruff_cache
