@@ -256,12 +256,11 @@ def to_dense_inputs(images: np.ndarray) -> np.ndarray:
 def one_hot(labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
     """Labels 0..n_classes-1 as one-hot float32 rows, the targets of categorical cross-entropy."""
     labels = np.asarray(labels)
+    expected = f"expected a 1-D array of integer labels in 0..{n_classes - 1}"
     if not np.issubdtype(labels.dtype, np.integer) or labels.ndim != 1:
-        raise ValueError(
-            f"expected a 1-D array of integer labels in 0..{n_classes - 1}, got {labels.dtype} {labels.shape}"
-        )
+        raise ValueError(f"{expected}, got {labels.dtype} {labels.shape}")
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(f"expected a 1-D array of integer labels in 0..{n_classes - 1}")
+        raise ValueError(f"{expected}, got values from {labels.min()} to {labels.max()}")
     return np.eye(n_classes, dtype=np.float32)[labels]
 
 
