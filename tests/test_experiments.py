@@ -1,0 +1,98 @@
+"""The results cache: a run is done once per configuration, and a damaged entry is never trusted."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import experiments
+from helpers.experiments import cache_path, cached_run
+
+
+class Counter:
+    """A fake training run that counts how often it is called."""
+
+    def __init__(self, result: dict | None = None) -> None:
+        self.calls = 0
+        self.result = result if result is not None else {"test_accuracy": np.float32(0.98), "history": np.arange(3)}
+
+    def __call__(self) -> dict:
+        self.calls += 1
+        return self.result
+
+
+def test_a_run_is_done_once_and_then_read_back(tmp_path: Path) -> None:
+    run = Counter()
+    first = cached_run({"seed": 0, "units": 512}, run, tmp_path)
+    again = cached_run({"units": 512, "seed": 0}, run, tmp_path)  # key order does not matter
+    assert run.calls == 1
+    assert first == again == {"test_accuracy": pytest.approx(0.98), "history": [0, 1, 2]}
+
+
+def test_another_configuration_is_another_run(tmp_path: Path) -> None:
+    run = Counter()
+    cached_run({"seed": 0}, run, tmp_path)
+    cached_run({"seed": 1}, run, tmp_path)
+    assert run.calls == 2 and len(list(tmp_path.glob("run-*.json"))) == 2
+
+
+def test_an_upgrade_of_the_libraries_runs_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = Counter()
+    cached_run({"seed": 0}, run, tmp_path)
+    monkeypatch.setattr(experiments, "library_versions", lambda: {"keras": "99.0"})
+    cached_run({"seed": 0}, run, tmp_path)
+    assert run.calls == 2
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]),  # truncated
+        lambda p: p.write_bytes(b""),
+        lambda p: p.write_bytes(b"\xff\xfe garbage"),
+        lambda p: p.write_text(json.dumps({"key": {"config": {"seed": 7}}, "result": {"test_accuracy": 1.0}})),
+        lambda p: p.write_text(json.dumps(["not", "an", "entry"])),
+    ],
+    ids=["truncated", "empty", "garbage", "other-key", "not-a-dict"],
+)
+def test_a_damaged_entry_is_run_again_and_replaced(tmp_path: Path, damage) -> None:
+    run = Counter({"test_accuracy": 0.5})
+    cached_run({"seed": 0}, run, tmp_path)
+    damage(cache_path({"seed": 0}, tmp_path))
+    assert cached_run({"seed": 0}, run, tmp_path) == {"test_accuracy": 0.5}
+    assert run.calls == 2
+    assert cached_run({"seed": 0}, run, tmp_path) == {"test_accuracy": 0.5} and run.calls == 2
+
+
+def test_a_failing_run_stores_nothing(tmp_path: Path) -> None:
+    def broken() -> dict:
+        raise KeyboardInterrupt  # e.g. the reader stops the kernel mid-sweep
+
+    with pytest.raises(KeyboardInterrupt):
+        cached_run({"seed": 0}, broken, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("result", [{"model": object()}, [0.98]], ids=["not-json", "not-a-dict"])
+def test_a_result_that_cannot_be_stored_is_refused_before_writing(tmp_path: Path, result) -> None:
+    with pytest.raises(TypeError, match=r"cannot store|must return a dict"):
+        cached_run({"seed": 0}, lambda: result, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_read_only_cache_warns_and_still_returns_the_result(tmp_path: Path, monkeypatch) -> None:
+    def refuse(path: Path, write) -> None:
+        raise PermissionError(13, "Permission denied", str(path))  # as root, chmod alone would not stop us
+
+    monkeypatch.setattr(experiments, "write_atomically", refuse)
+    with pytest.warns(UserWarning, match="could not cache this run"):
+        assert cached_run({"seed": 0}, Counter({"a": 1}), tmp_path) == {"a": 1}
+
+
+def test_the_cache_lives_in_the_data_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MNIST_COURSE_DATA", os.fspath(tmp_path))
+    assert cache_path({"seed": 0}).parent == tmp_path / "experiments"
