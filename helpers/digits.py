@@ -1,0 +1,138 @@
+"""Any picture of one digit as an MNIST-style 28×28 input, made the way MNIST itself was made.
+
+MNIST's digits were size-normalised to fit a 20×20 box (keeping their aspect ratio, with
+anti-aliasing) and then centred on their centre of mass in a 28×28 field, light ink on black.
+A network trained on MNIST expects exactly that, so a photo or drawing has to be brought there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+BOX = 20  # MNIST's digits fit a 20×20 box ...
+FIELD = 28  # ... placed in a 28×28 field
+INK = 0.2  # a pixel is ink when it is at least this far from the background (0-1 scale)
+MIN_CONTRAST = 0.15  # below this, the image has no ink to speak of
+
+ImageLike = str | Path | Image.Image | np.ndarray
+
+
+class ImageError(ValueError):
+    """The input is not a picture of a digit the course can use; the message says what to do."""
+
+
+def _from_path(path: Path) -> Image.Image:
+    if not path.is_file():
+        raise ImageError(f"no image file at {path}: check the name, or pass the image itself")
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            return opened.copy()
+    except (UnidentifiedImageError, OSError) as error:
+        raise ImageError(f"{path.name} is not an image Pillow can read ({error}); save it as PNG or JPEG") from error
+
+
+def _from_array(array: np.ndarray) -> np.ndarray:
+    """An array as floats in [0, 1], shaped (height, width) or (height, width, 3 or 4)."""
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
+        raise ImageError(
+            f"an image array must be shaped (height, width) or (height, width, 3 or 4), not {array.shape}"
+        )
+    if min(array.shape[:2]) < 2:
+        raise ImageError(f"an image of {array.shape[0]}×{array.shape[1]} pixels is too small to hold a digit")
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255
+    if array.dtype == bool or np.issubdtype(array.dtype, np.number):
+        values = array.astype(np.float32)
+        if not np.isfinite(values).all() or values.min() < 0 or values.max() > 255:
+            raise ImageError("pixel values must be finite, 0-255 (uint8) or 0-1 (floats)")
+        return values / 255 if values.max() > 1 else values
+    raise ImageError(f"pixel values must be numbers, not {array.dtype}")
+
+
+def _flatten_alpha(rgba: np.ndarray) -> np.ndarray:
+    """RGBA over a background that contrasts with the opaque strokes (black ink on a clear canvas stays visible)."""
+    rgb, alpha = rgba[..., :3], rgba[..., 3:]
+    if alpha.min() > 0.99:
+        return rgb
+    strokes = rgb[alpha[..., 0] > 0.5]
+    background = 0.0 if strokes.size and strokes.mean() > 0.5 else 1.0
+    return rgb * alpha + background * (1 - alpha)
+
+
+def as_array(image: ImageLike) -> np.ndarray:
+    """The picture as an array to display: a path or PIL image loaded, an array as it is."""
+    if isinstance(image, str | Path):
+        image = _from_path(Path(image))
+    if isinstance(image, Image.Image):
+        if "A" in image.getbands() or "transparency" in image.info:
+            return np.asarray(image.convert("RGBA"))
+        return np.asarray(image.convert("L" if image.mode in ("1", "L", "I", "I;16", "F") else "RGB"))
+    if not isinstance(image, np.ndarray):
+        raise ImageError(f"expected a file path, a PIL image or a NumPy array, not {type(image).__name__}")
+    return image
+
+
+def grayscale(image: ImageLike) -> np.ndarray:
+    """A path, PIL image or array (gray, RGB or RGBA, any size) as gray levels in [0, 1], 0 = black."""
+    pixels = _from_array(as_array(image))
+    if pixels.ndim == 3:
+        rgb = _flatten_alpha(pixels) if pixels.shape[2] == 4 else pixels
+        pixels = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # luminance, as PIL's "L" mode
+    return pixels
+
+
+def ink(gray: np.ndarray) -> np.ndarray:
+    """How much ink each pixel holds, 0-1, on either dark-on-light or light-on-dark pictures.
+
+    The background is the colour of the border; when it is light, the picture is inverted.
+    The background, grain and noise included, becomes 0 and the strongest ink 1.
+    """
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    strokes = 1 - gray if np.median(border) > 0.5 else gray
+    edge = np.concatenate([strokes[0], strokes[-1], strokes[:, 0], strokes[:, -1]])
+    spread = 1.4826 * float(np.median(np.abs(edge - np.median(edge))))  # robust to ink that reaches the edge
+    floor = float(np.median(edge)) + 6 * spread  # the background's level, paper grain and noise included
+    contrast = float(strokes.max()) - floor
+    if contrast < MIN_CONTRAST:
+        raise ImageError("the image is blank: no ink stands out from the background; draw or load a digit")
+    return np.clip((strokes - floor) / contrast, 0, 1)
+
+
+def fit_box(strokes: np.ndarray) -> np.ndarray:
+    """Crop to the ink and scale it so its longer side is BOX pixels, keeping the aspect ratio."""
+    rows, cols = np.nonzero(strokes >= INK)
+    cropped = strokes[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    height, width = cropped.shape
+    scale = BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = Image.fromarray(cropped.astype(np.float32), mode="F").resize(size, Image.Resampling.LANCZOS)
+    return np.clip(np.asarray(resized), 0, 1)
+
+
+def centre_in_field(box: np.ndarray) -> np.ndarray:
+    """The box placed in a 28×28 field so that its centre of mass falls on the field's centre."""
+    rows, cols = np.indices(box.shape)
+    total = box.sum()
+    if total == 0:
+        raise ImageError("the image is blank after scaling: the ink is too faint or too thin; use a thicker pen")
+    mass = ((rows * box).sum() / total, (cols * box).sum() / total)
+    top, left = (int(np.clip(round(FIELD // 2 - m), 0, FIELD - n)) for m, n in zip(mass, box.shape, strict=True))
+    field = np.zeros((FIELD, FIELD), dtype=np.float32)
+    field[top : top + box.shape[0], left : left + box.shape[1]] = box
+    return field
+
+
+def to_mnist(image: ImageLike) -> np.ndarray:
+    """An MNIST-style digit (28×28 uint8, light ink on black) from any picture of one digit.
+
+    Steps: `grayscale`; `ink` (inverted if dark-on-light); `fit_box` (crop to the ink, scale to fit
+    20×20 keeping the aspect ratio); `centre_in_field`. Raises ImageError for unusable input.
+    """
+    field = centre_in_field(fit_box(ink(grayscale(image))))
+    return np.round(field * 255).astype(np.uint8)
