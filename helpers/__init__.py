@@ -3,6 +3,8 @@
 - `helpers.data`: load MNIST offline and verified; the dense network's input format.
 - `helpers.plots`: the course's figures.
 - `helpers.metrics`: confusion matrix and per-class scores.
+- `helpers.experiments`: training results cached on disk by configuration.
+- `helpers.digits`: any picture of a digit as an MNIST-style input.
 - `helpers.models` and `helpers.training` (import Keras): save/load models, progress lines.
 """
 
@@ -10,15 +12,21 @@ from helpers.data import MnistDataError, load_mnist, one_hot, to_dense_inputs
 from helpers.metrics import confusion_matrix, errors_only, most_confused_pairs, per_class_scores, row_normalise
 from helpers.paths import data_dir, display_path, models_dir
 from helpers.plots import (
+    plot_accuracy_vs_params,
     plot_class_counts,
     plot_confidence,
+    plot_confusion_matrices,
     plot_confusion_matrix,
     plot_history,
+    plot_learning_curves,
     plot_mean_images,
     plot_pixel_histogram,
     plot_probabilities,
+    plot_seed_spread,
     show_digit_rows,
     show_digits,
+    show_pipeline,
+    show_steps,
     use_course_style,
 )
 
@@ -33,16 +41,22 @@ __all__ = [
     "most_confused_pairs",
     "one_hot",
     "per_class_scores",
+    "plot_accuracy_vs_params",
     "plot_class_counts",
     "plot_confidence",
+    "plot_confusion_matrices",
     "plot_confusion_matrix",
     "plot_history",
+    "plot_learning_curves",
     "plot_mean_images",
     "plot_pixel_histogram",
     "plot_probabilities",
+    "plot_seed_spread",
     "row_normalise",
     "show_digit_rows",
     "show_digits",
+    "show_pipeline",
+    "show_steps",
     "to_dense_inputs",
     "use_course_style",
 ]

@@ -94,10 +94,15 @@ def plot_pixel_histogram(images: np.ndarray) -> Figure:
     return fig
 
 
-def plot_history(history: Mapping[str, Sequence[float]], reference: Mapping[str, float] | None = None) -> Figure:
+def plot_history(
+    history: Mapping[str, Sequence[float]],
+    reference: Mapping[str, float] | None = None,
+    mark_epoch: tuple[int, str] | None = None,
+) -> Figure:
     """Loss and accuracy per epoch (and validation curves if present), side by side.
 
-    `reference` maps a metric name (e.g. "accuracy") to a value drawn as a dotted line.
+    `reference` maps a metric name (e.g. "accuracy") to a value drawn as a dotted line;
+    `mark_epoch` is an (epoch, label) pair drawn as a vertical line on both panels.
     """
     fig = Figure(figsize=(10, 3.8))
     axes = fig.subplots(1, 2)
@@ -108,6 +113,8 @@ def plot_history(history: Mapping[str, Sequence[float]], reference: Mapping[str,
             ax.plot(epochs, history[f"val_{metric}"], marker="s", label=f"validation {metric}")
         if reference and metric in reference:
             ax.axhline(reference[metric], color="0.3", linestyle=":", label=f"reference {reference[metric]:.4f}")
+        if mark_epoch is not None:
+            ax.axvline(mark_epoch[0], color="0.3", linestyle="--", label=mark_epoch[1])
         ylabel = "Cross-entropy loss" if metric == "loss" else "Accuracy (fraction correct)"
         ax.set(title=f"{metric.capitalize()} per epoch", xlabel="Epoch", ylabel=ylabel, xticks=epochs)
         ax.legend()
@@ -189,4 +196,133 @@ def show_digit_rows(rows: Sequence[np.ndarray], row_labels: Sequence[str], per_r
         fig.suptitle(title, fontweight="bold", y=1 - 0.08 / height)
     top = 1 - (0.45 if title else 0.05) / height
     fig.subplots_adjust(left=2.0 / (per_row * size + 2.2), right=0.99, bottom=0.01, top=top, wspace=0.05, hspace=0.08)
+    return fig
+
+
+def plot_seed_spread(accuracies: Sequence[float], reference: float, reference_label: str) -> Figure:
+    """Test accuracy of repeated runs as a box with every run as a dot, and a reference as a dashed line."""
+    values = 100 * np.asarray(accuracies, dtype=float)
+    fig = Figure(figsize=(8, 2.8))
+    ax = fig.subplots()
+    sns.boxplot(x=values, ax=ax, color="0.9", width=0.5, showfliers=False)
+    sns.stripplot(x=values, ax=ax, size=8, jitter=0.12, alpha=0.8)
+    ax.axvline(100 * reference, color=sns.color_palette("colorblind")[3], linestyle="--", label=reference_label)
+    ax.set(
+        title=f"Test accuracy of {len(values)} runs that differ only in the random seed",
+        xlabel="Test accuracy (%)",
+    )
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]]) -> Figure:
+    """Training loss and accuracy per epoch of several runs, one line per run, on shared axes."""
+    fig = Figure(figsize=(10, 3.8))
+    axes = fig.subplots(1, 2)
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        for name, history in histories.items():
+            epochs = np.arange(1, len(history[metric]) + 1)
+            ax.plot(epochs, history[metric], marker="o", label=name)
+        ylabel = "Cross-entropy loss (log scale)" if metric == "loss" else "Accuracy (fraction correct)"
+        ax.set(title=f"Training {metric} per epoch", xlabel="Epoch", ylabel=ylabel, xticks=epochs)
+        ax.legend()
+    axes[0].set_yscale("log")
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_vs_params(
+    params: Sequence[int], accuracies: Sequence[float], labels: Sequence[str], band: tuple[float, float] | None = None
+) -> Figure:
+    """Test accuracy against the number of parameters (log scale), each point labelled; `band` shades a range."""
+    fig = Figure(figsize=(8, 4))
+    ax = fig.subplots()
+    values = 100 * np.asarray(accuracies, dtype=float)
+    if band is not None:
+        ax.axhspan(100 * band[0], 100 * band[1], color="0.85", label="seed-to-seed spread (mean ± std)")
+    ax.plot(params, values, marker="o")
+    for x, y, label in zip(params, values, labels, strict=True):
+        ax.annotate(label, (x, y), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=9)
+    ax.set_xscale("log")
+    ax.set(title="Wider hidden layer: more parameters, higher accuracy", xlabel="Parameters (log scale)",
+           ylabel="Test accuracy (%)")  # fmt: skip
+    if band is not None:
+        ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrices(matrices: Mapping[str, np.ndarray], title: str, cbar_label: str = "Test images") -> Figure:
+    """Several confusion matrices side by side on one colour scale, so their cells compare directly."""
+    vmax = max(float(np.max(cm)) for cm in matrices.values())
+    fig = Figure(figsize=(6.2 * len(matrices), 5.6))
+    axes = fig.subplots(1, len(matrices), squeeze=False)[0]
+    for ax, (name, cm) in zip(axes, matrices.items(), strict=True):
+        sns.heatmap(cm, annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=vmax, square=True, linewidths=0.5,
+                    annot_kws={"fontsize": 8}, cbar_kws={"label": cbar_label, "shrink": 0.8}, ax=ax)  # fmt: skip
+        ax.set(title=f"{name}: {int(np.sum(cm)):,} errors", xlabel="Predicted digit", ylabel="True digit")
+        ax.tick_params(axis="y", rotation=0)
+    fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def show_pipeline(
+    pictures: Sequence[np.ndarray],
+    inputs: np.ndarray,
+    probabilities: np.ndarray,
+    labels: Sequence[int] | None = None,
+) -> Figure:
+    """Per column: a picture as given, the 28×28 input made from it, and the network's probabilities.
+
+    With `labels`, each column's title says whether the prediction is right.
+    """
+    labels = None if labels is None else [int(label) for label in labels]  # a pandas Series keeps its index
+    if not len(pictures) == len(inputs) == len(probabilities) or (labels is not None and len(labels) != len(inputs)):
+        raise ValueError("give one input, one row of probabilities (and one label) per picture")
+    palette = sns.color_palette("colorblind")
+    fig = Figure(figsize=(2.1 * len(pictures) + 0.6, 6.2))
+    axes = fig.subplots(3, len(pictures), squeeze=False, height_ratios=[1.1, 1, 0.9])
+    for i, (picture, digit, probs) in enumerate(zip(pictures, inputs, probabilities, strict=True)):
+        top, middle, bottom = axes[:, i]
+        top.imshow(
+            picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=255 if picture.dtype == np.uint8 else 1
+        )
+        top.set_xticks([]), top.set_yticks([])
+        top.set_xlabel(f"{picture.shape[1]}×{picture.shape[0]}", fontsize=8)
+        _draw_digit(middle, digit)
+        guess = int(np.argmax(probs))
+        colours = [palette[1] if d == guess else palette[0] for d in DIGITS]
+        bottom.bar(DIGITS, probs, color=colours)
+        bottom.set(ylim=(0, 1), xticks=DIGITS, yticks=[0, 0.5, 1] if i == 0 else [])
+        bottom.tick_params(labelsize=7)
+        verdict = ""
+        if labels is not None:
+            verdict = " ✓" if guess == labels[i] else f" ✗ (is {labels[i]})"
+        bottom.set_title(f"says {guess}, {probs[guess]:.0%}{verdict}", fontsize=9, fontweight="normal")
+    axes[0, 0].set_ylabel("picture", fontsize=10)
+    axes[1, 0].set_axis_on(), axes[1, 0].set_xticks([]), axes[1, 0].set_yticks([])
+    axes[1, 0].set_ylabel("28×28 input", fontsize=10)
+    axes[2, 0].set_ylabel("probability", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def show_steps(steps: Mapping[str, np.ndarray], title: str = "") -> Figure:
+    """Images of any sizes side by side, each titled with its name and size (e.g. preprocessing steps)."""
+    if not steps:
+        raise ValueError("no images to show")
+    fig = Figure(figsize=(2.4 * len(steps), 2.9))
+    axes = fig.subplots(1, len(steps), squeeze=False)[0]
+    for ax, (name, image) in zip(axes, steps.items(), strict=True):
+        image = np.asarray(image)
+        gray = image.ndim == 2
+        ax.imshow(image, cmap="gray" if gray else None, vmin=0, vmax=255 if image.dtype == np.uint8 else 1)
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.set_title(name, fontsize=10, fontweight="normal")
+        ax.set_xlabel(f"{image.shape[1]}×{image.shape[0]}", fontsize=8)
+    if title:
+        fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
     return fig

@@ -104,3 +104,61 @@ def test_course_style_uses_colour_blind_palette() -> None:
     cycle = [colors.to_hex(c) for c in rcParams["axes.prop_cycle"].by_key()["color"]]
     assert cycle == sns.color_palette("colorblind").as_hex()
     assert not visible_axes(plots.show_digits(IMAGES[:1]))  # digits are drawn without axes
+
+
+def test_history_marks_an_epoch_on_both_panels() -> None:
+    fig = plots.plot_history({"loss": [0.5, 0.3, 0.4], "accuracy": [0.9, 0.95, 0.94]}, mark_epoch=(2, "best"))
+    for ax in fig.axes:
+        marks = [line for line in ax.get_lines() if line.get_label() == "best"]
+        assert len(marks) == 1 and list(marks[0].get_xdata()) == [2, 2]
+
+
+def test_seed_spread_shows_every_run_and_the_reference() -> None:
+    fig = plots.plot_seed_spread([0.978, 0.981, 0.979, 0.980, 0.977], reference=0.9804, reference_label="book")
+    (ax,) = fig.axes
+    dots = np.concatenate([c.get_offsets()[:, 0] for c in ax.collections if len(c.get_offsets())])
+    assert sorted(dots) == pytest.approx([97.7, 97.8, 97.9, 98.0, 98.1])
+    assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_label() == "book"] == [pytest.approx(98.04)]
+    assert "5 runs" in ax.get_title() and ax.get_xlabel() == "Test accuracy (%)"
+
+
+def test_learning_curves_one_line_per_run_on_each_panel() -> None:
+    runs = {name: {"loss": [1.0, 0.5], "accuracy": [0.8, 0.9]} for name in ("RMSprop", "Adam", "SGD")}
+    loss, accuracy = plots.plot_learning_curves(runs).axes
+    assert [line.get_label() for line in loss.get_lines()] == ["RMSprop", "Adam", "SGD"]
+    assert len(accuracy.get_lines()) == 3 and loss.get_yscale() == "log"
+
+
+def test_accuracy_vs_params_labels_points_and_shades_the_band() -> None:
+    fig = plots.plot_accuracy_vs_params([100, 1000], [0.9, 0.95], ["a", "b"], band=(0.94, 0.96))
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.texts] == ["a", "b"] and ax.get_xscale() == "log"
+    assert len(ax.patches) == 1  # the band
+    with pytest.raises(ValueError):
+        plots.plot_accuracy_vs_params([100, 1000], [0.9], ["a", "b"])
+
+
+def test_confusion_matrices_share_one_colour_scale() -> None:
+    small, large = np.eye(10) * 0 + 1, np.full((10, 10), 5.0)
+    fig = plots.plot_confusion_matrices({"dense": small, "cnn": large}, title="t")
+    heatmaps = [ax.collections[0] for ax in fig.axes if ax.collections and ax.get_title()]
+    assert [h.get_clim() for h in heatmaps] == [(0, 5.0), (0, 5.0)]
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["dense: 100 errors", "cnn: 500 errors"]
+
+
+def test_pipeline_has_three_rows_per_picture_and_judges_the_prediction() -> None:
+    probabilities = np.eye(10)[[7, 1]]
+    fig = plots.show_pipeline([IMAGES[0], np.zeros((40, 30, 3))], IMAGES[:2], probabilities, labels=[7, 2])
+    assert len(fig.axes) == 6
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["says 7, 100% ✓", "says 1, 100% ✗ (is 2)"]
+    with pytest.raises(ValueError, match="one input"):
+        plots.show_pipeline([IMAGES[0]], IMAGES[:2], probabilities)
+
+
+def test_steps_titles_each_image_with_its_size() -> None:
+    fig = plots.show_steps({"picture": np.zeros((40, 30, 3)), "input": IMAGES[0]}, title="Steps")
+    assert [ax.get_title() for ax in fig.axes] == ["picture", "input"]
+    assert [ax.get_xlabel() for ax in fig.axes] == ["30×40", "28×28"]
+    with pytest.raises(ValueError, match="no images"):
+        plots.show_steps({})
