@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
 
-.PHONY: help setup data run test lint lab clean clean-all conda-setup conda-lab
+.PHONY: help setup data run test lint lab examples clean clean-all conda-setup conda-lab
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,9 @@ lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks
 lab: setup ## Open the course in JupyterLab
 	$(BIN)/jupyter lab notebooks
 
+examples: setup ## Remake notebook 07's example pictures in notebooks/examples/ (the same on every run)
+	$(BIN)/python scripts/make_example_digits.py
+
 conda-setup: ## For conda users: the env mnist-course from environment.yml, its kernel, the data
 	conda env update --name $(CONDA_ENV) --file environment.yml --prune
 	conda run --name $(CONDA_ENV) python -m helpers.kernel install
@@ -51,8 +54,8 @@ conda-setup: ## For conda users: the env mnist-course from environment.yml, its 
 conda-lab: ## For conda users: open the course in JupyterLab from the conda env
 	conda run --name $(CONDA_ENV) --no-capture-output jupyter lab notebooks
 
-clean: ## Remove trained models and caches (keeps .venv and data)
-	rm -rf models .pytest_cache .ruff_cache
+clean: ## Remove trained models, cached experiment results and caches (keeps .venv and MNIST)
+	rm -rf models data/experiments .pytest_cache .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 clean-all: clean ## Also remove .venv and the MNIST cache: the next command sets up from scratch

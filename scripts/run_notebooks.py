@@ -30,9 +30,14 @@ def execute(path: Path) -> nbformat.NotebookNode:
     """Run a notebook top to bottom in a fresh kernel and return it with its new outputs."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        nb, timeout=1800, kernel_name=KERNEL, record_timing=False, resources={"metadata": {"path": str(path.parent)}}
+        nb,
+        timeout=1800,
+        kernel_name=KERNEL,
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
+    nb.metadata.pop("widgets", None)  # widget state is large and changes every run; a live kernel recreates it
     return nb
 
 
