@@ -78,8 +78,8 @@ def marker(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
 
 def pencil(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     """Faint grey pencil on off-white paper with grain (grayscale)."""
-    grain = rng.normal(0, 0.03, (240, 240))
-    return _paint(np.clip(_enlarge(digit, 240) * 0.6 + grain, 0, 1), (235,), (60,))
+    page = np.asarray(_paint(_enlarge(digit, 240) * 0.6, (235,), (60,)), np.float32)
+    return Image.fromarray(np.round(np.clip(page + rng.normal(0, 8, page.shape), 0, 255)).astype(np.uint8))
 
 
 STYLES: dict[str, Callable[[np.ndarray, np.random.Generator], Image.Image]] = {
