@@ -17,6 +17,14 @@ from matplotlib.figure import Figure
 DIGITS = list(range(10))
 
 
+def _epoch_ticks(ax: Axes, n_epochs: int) -> None:
+    """Every epoch as a tick up to 10 epochs, whole numbers only beyond."""
+    if n_epochs <= 10:
+        ax.set_xticks(np.arange(1, n_epochs + 1))
+    else:
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+
+
 def use_course_style() -> None:
     """Seaborn's theme with its colour-blind-safe palette, at a size readable at 100 % zoom."""
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
@@ -116,7 +124,8 @@ def plot_history(
         if mark_epoch is not None:
             ax.axvline(mark_epoch[0], color="0.3", linestyle="--", label=mark_epoch[1])
         ylabel = "Cross-entropy loss" if metric == "loss" else "Accuracy (fraction correct)"
-        ax.set(title=f"{metric.capitalize()} per epoch", xlabel="Epoch", ylabel=ylabel, xticks=epochs)
+        ax.set(title=f"{metric.capitalize()} per epoch", xlabel="Epoch", ylabel=ylabel)
+        _epoch_ticks(ax, len(epochs))
         ax.legend()
     fig.tight_layout()
     return fig
@@ -225,9 +234,13 @@ def plot_learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]])
             epochs = np.arange(1, len(history[metric]) + 1)
             ax.plot(epochs, history[metric], marker="o", label=name)
         ylabel = "Cross-entropy loss (log scale)" if metric == "loss" else "Accuracy (fraction correct)"
-        ax.set(title=f"Training {metric} per epoch", xlabel="Epoch", ylabel=ylabel, xticks=epochs)
+        ax.set(title=f"Training {metric} per epoch", xlabel="Epoch", ylabel=ylabel)
+        _epoch_ticks(ax, len(epochs))
         ax.legend()
     axes[0].set_yscale("log")
+    axes[0].yaxis.set_minor_locator(mpl.ticker.LogLocator(subs=(2, 5)))  # 0.02, 0.05, 0.1, 0.2, ...
+    for formatter in (axes[0].yaxis.set_major_formatter, axes[0].yaxis.set_minor_formatter):
+        formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     fig.tight_layout()
     return fig
 
@@ -245,6 +258,9 @@ def plot_accuracy_vs_params(
     for x, y, label in zip(params, values, labels, strict=True):
         ax.annotate(label, (x, y), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=9)
     ax.set_xscale("log")
+    ax.set_xticks(params, labels=[f"{p:,}" for p in params], fontsize=9)
+    ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
+    ax.margins(x=0.08, y=0.15)
     ax.set(title="Wider hidden layer: more parameters, higher accuracy", xlabel="Parameters (log scale)",
            ylabel="Test accuracy (%)")  # fmt: skip
     if band is not None:
