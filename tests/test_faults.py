@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,11 +21,15 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import keras
+import nbformat
 import numpy as np
 import pytest
+from keras.src.backend.common import global_state
 
-from helpers import data
+from helpers import data, models
 from helpers.data import MnistDataError, Splits
+from helpers.models import ModelFileError, load_model, save_model
 from helpers.paths import display_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -428,3 +434,122 @@ sys.exit(data.main())
     assert [p.returncode for p in procs] == [0, 0], results
     assert [p.name for p in cache.iterdir()] == ["mnist.npz"]
     assert data.read_npz(cache / "mnist.npz")[0][0].shape == (60000, 28, 28)
+
+
+# --- saved models ---------------------------------------------------------------------------------------
+
+
+def dense(n_in: int = 784, hidden: int | None = None, n_out: int = 10) -> keras.Model:
+    layers = [keras.layers.Dense(hidden, activation="relu")] if hidden else []
+    return keras.Sequential([keras.Input(shape=(n_in,)), *layers, keras.layers.Dense(n_out, activation="softmax")])
+
+
+def cnn() -> keras.Model:
+    return keras.Sequential(
+        [keras.Input(shape=(28, 28, 1)), keras.layers.Conv2D(4, 3), keras.layers.Flatten(), keras.layers.Dense(10)]
+    )
+
+
+def with_lambda() -> keras.Model:
+    return keras.Sequential([keras.Input(shape=(784,)), keras.layers.Lambda(lambda x: x[:, :10])])
+
+
+def save_then(change: Callable[[bytes], bytes]) -> Callable[[Path], None]:
+    def make(path: Path) -> None:
+        save_model(dense(), path)
+        path.write_bytes(change(path.read_bytes()))
+
+    return make
+
+
+def keras_dir(path: Path) -> None:
+    """A folder named like the model holding a config.json: Keras itself would load it as a model."""
+    path.mkdir()
+    (path / "config.json").write_text(json.dumps({"class_name": "Sequential"}))
+
+
+MODEL_FAULTS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "missing": (lambda path: None, "no saved model at"),
+    "a-folder": (keras_dir, "no saved model at"),
+    "zero-bytes": (lambda path: path.write_bytes(b""), r"is not a complete \.keras file"),
+    "garbage-bytes": (lambda path: path.write_bytes(bytes(range(256)) * 8), r"is not a complete \.keras file"),
+    "truncated": (save_then(lambda raw: raw[: len(raw) // 2]), r"is not a complete \.keras file"),
+    "a-zip-but-not-a-model": (lambda path: path.write_bytes(npz_bytes(x=np.zeros(3))), "cannot be loaded"),
+    "another-output-size": (lambda path: save_model(dense(n_out=3), path), "another architecture"),
+    "another-input-size": (lambda path: save_model(dense(n_in=28), path), "another architecture"),
+    "a-cnn": (lambda path: save_model(cnn(), path), r"maps \(None, 28, 28, 1\) to \(None, 10\)"),
+    "a-lambda-layer": (lambda path: save_model(with_lambda(), path), r"holds Python code \(e\.g\. a Lambda layer\)"),
+}
+
+
+@pytest.mark.parametrize("fault", MODEL_FAULTS)
+def test_saved_model_fault_is_refused_clearly(fault: str, tmp_path: Path) -> None:
+    make, message = MODEL_FAULTS[fault]
+    path = tmp_path / "dense_mnist.keras"
+    make(path)
+    with pytest.raises(ModelFileError, match=message) as err:
+        load_model(path, input_shape=(784,), n_outputs=10)
+    assert display_path(path) in str(err.value) and "safe_mode" not in str(err.value)
+
+
+@pytest.mark.parametrize("fault", MODEL_FAULTS)
+def test_notebook_04_says_so_and_trains_its_own(fault: str, tmp_path: Path, capsys) -> None:
+    """Notebook 04's load cell, run as stored, on each faulty file: it says what happened and what to do."""
+    nb = nbformat.read(ROOT / "notebooks" / "04_confusion_matrix.ipynb", as_version=4)
+    [cell] = [c for c in nb.cells if c.cell_type == "code" and "load_model(model_path" in c.source]
+    make, message = MODEL_FAULTS[fault]
+    make(tmp_path / "dense_mnist.keras")
+    namespace = {
+        "models_dir": lambda: tmp_path,
+        "load_model": load_model,
+        "ModelFileError": ModelFileError,
+        "display_path": display_path,
+    }
+    exec(cell.source, namespace)
+    said = capsys.readouterr().out
+    assert namespace["model"] is None  # so its next cell trains one with 03's recipe
+    assert "run 03_training.ipynb to save one" in said and "trains one" in said
+    assert re.search(message, said)
+
+
+def test_lambda_layer_is_refused_by_safe_mode_even_when_unsafe_loading_was_turned_on(tmp_path: Path) -> None:
+    """The file is otherwise fine (it loads with safe_mode=False); load_model refuses it even after
+    keras.config.enable_unsafe_deserialization(), because it passes safe_mode=True explicitly."""
+    path = tmp_path / "lambda.keras"
+    save_model(with_lambda(), path)
+    assert keras.saving.load_model(path, safe_mode=False).output_shape == (None, 10)
+    before = global_state.get_global_attribute("safe_mode_saving")  # Keras has no public way to undo the next line
+    keras.config.enable_unsafe_deserialization()
+    try:
+        with pytest.raises(ModelFileError, match="holds Python code"):
+            load_model(path, input_shape=(784,), n_outputs=10)
+    finally:
+        global_state.set_global_attribute("safe_mode_saving", before)
+
+
+def test_unreadable_model_file_says_so(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "dense_mnist.keras"
+    save_model(dense(), path)
+
+    def denied(*_args, **_kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(models, "open", denied, raising=False)
+    with pytest.raises(ModelFileError, match=r"cannot be opened \(Permission denied\)"):
+        load_model(path, input_shape=(784,), n_outputs=10)
+
+
+def test_other_formats_are_never_opened(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "dense_mnist.h5"
+    path.write_bytes(b"\x89HDF\r\n\x1a\n legacy")
+    monkeypatch.setattr(keras.saving, "load_model", lambda *a, **k: pytest.fail("must not reach Keras"))
+    with pytest.raises(ValueError, match=r"load_model reads only \.keras files"):
+        load_model(path, input_shape=(784,), n_outputs=10)
+
+
+def test_same_shapes_other_hidden_layer_is_accepted(tmp_path: Path) -> None:
+    """Chosen behaviour: a 784 → 64 → 10 network is still a digit classifier 04 can analyse (e.g. yours from
+    an exercise in 03), so it loads; only the input and output shapes are checked."""
+    path = tmp_path / "dense_mnist.keras"
+    save_model(dense(hidden=64), path)
+    assert [layer.units for layer in load_model(path, input_shape=(784,), n_outputs=10).layers] == [64, 10]
