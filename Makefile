@@ -54,9 +54,10 @@ conda-setup: ## For conda users: the env mnist-course from environment.yml, its 
 conda-lab: ## For conda users: open the course in JupyterLab from the conda env
 	conda run --name $(CONDA_ENV) --no-capture-output jupyter lab notebooks
 
-clean: ## Remove trained models, cached experiment results and caches (keeps .venv and MNIST)
+clean: ## Remove models, cached experiment results, caches, leftovers of interrupted writes (keeps .venv, MNIST)
 	rm -rf models data/experiments .pytest_cache .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+	find . -name '.*.tmp.*' -type f -not -path './$(VENV)/*' -not -path './.git/*' -delete
 
 clean-all: clean ## Also remove .venv and the MNIST cache: the next command sets up from scratch
 	rm -rf $(VENV) data *.egg-info

@@ -23,7 +23,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from helpers.paths import data_dir, display_path, write_atomically
+from helpers.paths import DATA_ENV, data_dir, display_path, write_atomically
 
 Split = tuple[np.ndarray, np.ndarray]
 Splits = tuple[Split, Split]
@@ -70,17 +70,23 @@ def verify_mnist(arrays: Mapping[str, np.ndarray], source: str) -> Splits:
 def read_npz(path: Path) -> Splits:
     """Read and verify an MNIST `.npz` (the Keras layout); never unpickles."""
     where = display_path(path)
-    if not zipfile.is_zipfile(path):
-        raise MnistDataError(f"{where} cannot be read as .npz (not a complete zip archive)")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-    except ValueError as err:
-        if "allow_pickle" not in str(err):
-            raise MnistDataError(f"{where} cannot be read as .npz ({err})") from err
-        raise MnistDataError(f"{where} cannot be read as .npz (it holds pickled objects, never loaded)") from err
-    except (OSError, zipfile.BadZipFile, EOFError) as err:
-        raise MnistDataError(f"{where} cannot be read as .npz ({err})") from err
+        f = open(path, "rb")  # noqa: SIM115 - closed by the `with` below; opened apart to tell "cannot open" apart
+    except OSError as err:
+        raise MnistDataError(f"{where} cannot be opened ({err.strerror})") from err
+    with f:
+        if not zipfile.is_zipfile(f):
+            raise MnistDataError(f"{where} cannot be read as .npz (not a complete zip archive)")
+        f.seek(0)
+        try:
+            with np.load(f, allow_pickle=False) as npz:
+                arrays = {name: npz[name] for name in npz.files}
+        except Exception as err:  # damaged bytes raise zip, zlib, tokenize, value or memory errors
+            if "allow_pickle" in str(err):
+                raise MnistDataError(
+                    f"{where} cannot be read as .npz (it holds pickled objects, never loaded)"
+                ) from err
+            raise MnistDataError(f"{where} cannot be read as .npz ({type(err).__name__}: {err})") from err
     return verify_mnist(arrays, where)
 
 
@@ -199,10 +205,10 @@ def _fetch(cache: Path, quiet: bool, must_save: bool = False) -> Splits:
         except OSError as err:
             if must_save:
                 raise MnistDataError(
-                    f"could not write {display_path(cache)} ({err.strerror}): make the folder writable,"
-                    f" or set MNIST_COURSE_DATA to a writable folder"
+                    f"could not write {display_path(cache)} ({err.strerror}): free some disk space or make the folder"
+                    f" writable, or set {DATA_ENV} to a folder where you can write; then run `make data` again"
                 ) from err
-            saved = f" (could not save it to {display_path(cache)}: {err.strerror})"
+            saved = f" (could not save it to {display_path(cache)}: {err.strerror}; `make data` says how to fix it)"
         if not quiet:
             print(f"MNIST: {name}, verified{saved}")
         return splits
@@ -212,13 +218,31 @@ def _fetch(cache: Path, quiet: bool, must_save: bool = False) -> Splits:
     )
 
 
+def cache_path() -> Path:
+    """Where the verified copy is cached; raise with the fix if something else is in the way."""
+    folder, cache = data_dir(), data_dir() / CACHE_NAME
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise MnistDataError(
+                f"{display_path(folder)} is a file, but the data cache must be a folder: rename or delete that"
+                f" file, or set {DATA_ENV} to another folder"
+            )
+        if cache.exists() and not cache.is_file():
+            raise MnistDataError(f"{display_path(cache)} is not a file: delete it, then run `make data`")
+    except OSError as err:  # e.g. a parent folder you may not enter
+        raise MnistDataError(
+            f"{display_path(folder)} cannot be checked ({err.strerror}): set {DATA_ENV} to another folder"
+        ) from err
+    return cache
+
+
 def load_mnist(quiet: bool = False) -> Splits:
     """`(x_train, y_train), (x_test, y_test)` as uint8 arrays, like `keras.datasets.mnist.load_data()`.
 
     Prints one line saying where the data came from. A damaged cached copy is an error (with
     the fix), never silently used or replaced.
     """
-    cache = data_dir() / CACHE_NAME
+    cache = cache_path()
     if not cache.exists():
         return _fetch(cache, quiet)
     try:
@@ -232,7 +256,7 @@ def load_mnist(quiet: bool = False) -> Splits:
 
 def fetch_mnist() -> Path:
     """Make sure the data cache holds a verified copy, replacing a damaged one; return its path."""
-    cache = data_dir() / CACHE_NAME
+    cache = cache_path()
     if cache.exists():
         try:
             read_npz(cache)

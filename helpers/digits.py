@@ -40,9 +40,7 @@ def _from_array(array: np.ndarray) -> np.ndarray:
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
     if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
-        raise ImageError(
-            f"an image array must be shaped (height, width) or (height, width, 3 or 4), not {array.shape}"
-        )
+        raise ImageError(f"an image array must be shaped (height, width) or (height, width, 3 or 4), not {array.shape}")
     if min(array.shape[:2]) < 2:
         raise ImageError(f"an image of {array.shape[0]}×{array.shape[1]} pixels is too small to hold a digit")
     if array.dtype == np.uint8:

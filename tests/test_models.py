@@ -1,4 +1,4 @@
-"""Saved models: written atomically, loaded safely, and refused clearly when missing or foreign."""
+"""Saved models: written atomically and loaded back the same (faults and foreign files: test_faults.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers.models import ModelFileError, load_model, save_model
+from helpers.models import load_model, save_model
 from helpers.training import EpochLogger
 
 
@@ -47,34 +47,6 @@ def test_interrupted_save_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest
 def test_save_needs_the_keras_suffix(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"must end in \.keras"):
         save_model(tiny_model(), tmp_path / "m.h5")
-
-
-def test_missing_model(tmp_path: Path) -> None:
-    with pytest.raises(ModelFileError, match="no saved model at"):
-        load_model(tmp_path / "absent.keras", input_shape=(784,), n_outputs=10)
-
-
-def test_truncated_model(tmp_path: Path) -> None:
-    path = tmp_path / "m.keras"
-    save_model(tiny_model(), path)
-    path.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(ModelFileError, match="cannot be loaded"):
-        load_model(path, input_shape=(784,), n_outputs=10)
-
-
-def test_model_of_another_architecture(tmp_path: Path) -> None:
-    path = tmp_path / "m.keras"
-    save_model(tiny_model(n_in=28, n_out=3), path)
-    with pytest.raises(ModelFileError, match="another architecture"):
-        load_model(path, input_shape=(784,), n_outputs=10)
-
-
-def test_model_with_code_inside_is_refused(tmp_path: Path) -> None:
-    model = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Lambda(lambda x: x[:, :10])])
-    path = tmp_path / "lambda.keras"
-    save_model(model, path)
-    with pytest.raises(ModelFileError, match="cannot be loaded"):
-        load_model(path, input_shape=(784,), n_outputs=10)
 
 
 def test_epoch_logger_prints_one_line_per_epoch(capsys: pytest.CaptureFixture) -> None:

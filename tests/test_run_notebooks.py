@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import base64
+import fnmatch
+import os
+import signal
+import subprocess
 import sys
+import time
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -62,3 +68,87 @@ def test_good_notebook_gets_outputs(tmp_path: Path) -> None:
     assert run_notebooks.main([str(path)]) == 0
     cell = nbformat.read(path, as_version=4).cells[0]
     assert cell.execution_count == 1 and cell.outputs[0]["text"] == "42\n"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sleepy_notebook(folder: Path) -> tuple[Path, Path, Path]:
+    """A notebook whose first cell writes the kernel's pid and whose second waits while `block` exists."""
+    pid_file, block = folder / "kernel.pid", folder / "block"
+    block.touch()
+    path = folder / "01_sleepy.ipynb"
+    nbformat.write(
+        notebook(
+            f"import os, pathlib\npathlib.Path({str(pid_file)!r} + '.new').write_text(str(os.getpid()))\n"
+            f"os.replace({str(pid_file)!r} + '.new', {str(pid_file)!r})",
+            f"import time\nwhile pathlib.Path({str(block)!r}).exists():\n    time.sleep(0.1)",
+            "print(6 * 7)",
+        ),
+        path,
+    )
+    return path, pid_file, block
+
+
+def wait_until(condition, what: str) -> None:
+    """Poll `condition` for up to two minutes (a generous bound on a loaded machine, not a timing claim)."""
+    for _ in range(1200):
+        if condition():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"gave up waiting: {what}")
+
+
+def alive(pid: int) -> bool:
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads process states from /proc")
+@pytest.mark.parametrize(
+    ("sig", "target"),
+    [(signal.SIGTERM, "runner"), (signal.SIGINT, "group"), (signal.SIGKILL, "group")],
+    ids=["SIGTERM-runner", "SIGINT-group-like-ctrl-c", "SIGKILL-group"],
+)
+def test_killed_run_leaves_the_notebook_unchanged_and_no_kernel_behind(sig, target: str, tmp_path: Path) -> None:
+    """Kill `make run`'s runner mid-cell. After SIGKILL, which nothing can clean up after, the next run completes."""
+    path, pid_file, block = sleepy_notebook(tmp_path)
+    before = path.read_bytes()
+    runner = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), str(path)],
+        start_new_session=True,  # its own process group, as `make run` in a terminal
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    wait_until(pid_file.exists, "the kernel to start executing the notebook")
+    kernel = int(pid_file.read_text())
+    (os.killpg if target == "group" else os.kill)(runner.pid, sig)
+    out, _ = runner.communicate(timeout=120)
+    assert runner.returncode != 0, out
+    assert path.read_bytes() == before, "the notebook was changed by an interrupted run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["01_sleepy.ipynb", "block", "kernel.pid"]
+    wait_until(lambda: not alive(kernel), f"the kernel (pid {kernel}) to exit after its runner was killed")
+    if sig == signal.SIGKILL:
+        block.unlink()
+        assert run_notebooks.main([str(path)]) == 0
+        assert nbformat.read(path, as_version=4).cells[2].outputs[0]["text"] == "42\n"
+
+
+def test_leftover_temporary_notebook_is_never_picked_up(tmp_path: Path) -> None:
+    """A run killed mid-write can leave `.NAME.XXXX.tmp.ipynb`: `make run`'s glob, git and pytest all skip it."""
+    (tmp_path / "notebooks").mkdir()
+    for name in ("01_a.ipynb", ".01_a.k1ll3d.tmp.ipynb"):
+        (tmp_path / "notebooks" / name).write_text("{}")
+    make_glob = subprocess.run(
+        ["sh", "-c", "echo notebooks/[0-9]*.ipynb"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert make_glob.stdout.split() == ["notebooks/01_a.ipynb"]
+    ignored = ["git", "check-ignore", "-q", "--no-index", "notebooks/.03_training.k1ll3d.tmp.ipynb"]
+    assert subprocess.run(ignored, cwd=ROOT).returncode == 0
+    addopts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["addopts"]
+    globs = [o.removeprefix("--ignore-glob=") for o in addopts if o.startswith("--ignore-glob=")]
+    assert any(fnmatch.fnmatch(str(ROOT / "notebooks" / ".03_training.k1ll3d.tmp.ipynb"), g) for g in globs)
+    assert not any(fnmatch.fnmatch(str(ROOT / "notebooks" / "03_training.ipynb"), g) for g in globs)
