@@ -8,9 +8,9 @@
 - `helpers.models` and `helpers.training` (import Keras): save/load models, progress lines.
 """
 
-from helpers.data import MnistDataError, load_mnist, one_hot, to_dense_inputs
+from helpers.data import MnistDataError, load_mnist, one_hot, to_dense_inputs, to_image_inputs
 from helpers.metrics import confusion_matrix, errors_only, most_confused_pairs, per_class_scores, row_normalise
-from helpers.paths import data_dir, display_path, models_dir
+from helpers.paths import data_dir, display_path, examples_dir, models_dir
 from helpers.plots import (
     plot_accuracy_vs_params,
     plot_class_counts,
@@ -36,6 +36,7 @@ __all__ = [
     "data_dir",
     "display_path",
     "errors_only",
+    "examples_dir",
     "load_mnist",
     "models_dir",
     "most_confused_pairs",
@@ -58,5 +59,6 @@ __all__ = [
     "show_pipeline",
     "show_steps",
     "to_dense_inputs",
+    "to_image_inputs",
     "use_course_style",
 ]

@@ -277,6 +277,11 @@ def to_dense_inputs(images: np.ndarray) -> np.ndarray:
     return images.reshape(len(images), 28 * 28).astype(np.float32) / 255
 
 
+def to_image_inputs(images: np.ndarray) -> np.ndarray:
+    """28×28 uint8 images as float32 in [0, 1] with a channel axis, (n, 28, 28, 1): a CNN's input."""
+    return to_dense_inputs(images).reshape(len(images), 28, 28, 1)
+
+
 def one_hot(labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
     """Labels 0..n_classes-1 as one-hot float32 rows, the targets of categorical cross-entropy."""
     labels = np.asarray(labels)

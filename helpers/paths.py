@@ -37,6 +37,14 @@ def models_dir() -> Path:
     return _course_dir(MODELS_ENV, "models")
 
 
+def examples_dir() -> Path:
+    """Notebook 07's example pictures of digits: `notebooks/examples/` in the checkout."""
+    root = project_root()
+    if root is None:
+        raise FileNotFoundError("the example pictures ship with the course checkout; run the notebooks from it")
+    return root / "notebooks" / "examples"
+
+
 def display_path(path: Path | str) -> str:
     """A path as a reader should see it: relative to the checkout or to ~, never a machine's full path."""
     path = Path(path).expanduser().resolve()

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 import numpy as np
+import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -25,10 +26,20 @@ def _epoch_ticks(ax: Axes, n_epochs: int) -> None:
         ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
 
 
+def _log_axis(ax: Axes) -> None:
+    """A log-scale y axis labelled 0.02, 0.05, 0.1, 0.2, ... rather than in powers of ten."""
+    ax.set_yscale("log")
+    ax.yaxis.set_minor_locator(mpl.ticker.LogLocator(subs=(2, 5)))
+    for set_formatter in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+        set_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+
+
 def use_course_style() -> None:
-    """Seaborn's theme with its colour-blind-safe palette, at a size readable at 100 % zoom."""
+    """Seaborn's theme with its colour-blind-safe palette, at a size readable at 100 % zoom; whole tables."""
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
     mpl.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "axes.titleweight": "bold"})
+    pd.set_option("display.max_columns", 30)  # a stored table's text form shows every column, not "..."
+    pd.set_option("display.width", 200)
 
 
 def _draw_digit(ax: Axes, image: np.ndarray) -> None:
@@ -106,11 +117,13 @@ def plot_history(
     history: Mapping[str, Sequence[float]],
     reference: Mapping[str, float] | None = None,
     mark_epoch: tuple[int, str] | None = None,
+    log_loss: bool = False,
 ) -> Figure:
     """Loss and accuracy per epoch (and validation curves if present), side by side.
 
     `reference` maps a metric name (e.g. "accuracy") to a value drawn as a dotted line;
-    `mark_epoch` is an (epoch, label) pair drawn as a vertical line on both panels.
+    `mark_epoch` is an (epoch, label) pair drawn as a vertical line on both panels;
+    `log_loss` puts the loss on a log scale, where small changes near zero stay visible.
     """
     fig = Figure(figsize=(10, 3.8))
     axes = fig.subplots(1, 2)
@@ -127,6 +140,9 @@ def plot_history(
         ax.set(title=f"{metric.capitalize()} per epoch", xlabel="Epoch", ylabel=ylabel)
         _epoch_ticks(ax, len(epochs))
         ax.legend()
+    if log_loss:
+        _log_axis(axes[0])
+        axes[0].set_ylabel("Cross-entropy loss (log scale)")
     fig.tight_layout()
     return fig
 
@@ -237,23 +253,24 @@ def plot_learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]])
         ax.set(title=f"Training {metric} per epoch", xlabel="Epoch", ylabel=ylabel)
         _epoch_ticks(ax, len(epochs))
         ax.legend()
-    axes[0].set_yscale("log")
-    axes[0].yaxis.set_minor_locator(mpl.ticker.LogLocator(subs=(2, 5)))  # 0.02, 0.05, 0.1, 0.2, ...
-    for formatter in (axes[0].yaxis.set_major_formatter, axes[0].yaxis.set_minor_formatter):
-        formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    _log_axis(axes[0])
     fig.tight_layout()
     return fig
 
 
 def plot_accuracy_vs_params(
-    params: Sequence[int], accuracies: Sequence[float], labels: Sequence[str], band: tuple[float, float] | None = None
+    params: Sequence[int],
+    accuracies: Sequence[float],
+    labels: Sequence[str],
+    band: tuple[float, float] | None = None,
+    band_label: str = "",
 ) -> Figure:
     """Test accuracy against the number of parameters (log scale), each point labelled; `band` shades a range."""
     fig = Figure(figsize=(8, 4))
     ax = fig.subplots()
     values = 100 * np.asarray(accuracies, dtype=float)
     if band is not None:
-        ax.axhspan(100 * band[0], 100 * band[1], color="0.85", label="seed-to-seed spread (mean ± std)")
+        ax.axhspan(100 * band[0], 100 * band[1], color="0.85", label=band_label)
     ax.plot(params, values, marker="o")
     for x, y, label in zip(params, values, labels, strict=True):
         ax.annotate(label, (x, y), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=9)
@@ -272,12 +289,14 @@ def plot_accuracy_vs_params(
 def plot_confusion_matrices(matrices: Mapping[str, np.ndarray], title: str, cbar_label: str = "Test images") -> Figure:
     """Several confusion matrices side by side on one colour scale, so their cells compare directly."""
     vmax = max(float(np.max(cm)) for cm in matrices.values())
-    fig = Figure(figsize=(6.2 * len(matrices), 5.6))
+    fig = Figure(figsize=(4.6 * len(matrices) + 1.0, 5.0))
     axes = fig.subplots(1, len(matrices), squeeze=False)[0]
-    for ax, (name, cm) in zip(axes, matrices.items(), strict=True):
+    for i, (ax, (name, cm)) in enumerate(zip(axes, matrices.items(), strict=True)):
+        last = i == len(matrices) - 1
         sns.heatmap(cm, annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=vmax, square=True, linewidths=0.5,
-                    annot_kws={"fontsize": 8}, cbar_kws={"label": cbar_label, "shrink": 0.8}, ax=ax)  # fmt: skip
-        ax.set(title=f"{name}: {int(np.sum(cm)):,} errors", xlabel="Predicted digit", ylabel="True digit")
+                    annot_kws={"fontsize": 9}, cbar=last, cbar_kws={"label": cbar_label, "shrink": 0.8},
+                    ax=ax)  # fmt: skip
+        ax.set(title=f"{name}: {int(np.sum(cm)):,} errors", xlabel="Predicted digit", ylabel="" if i else "True digit")
         ax.tick_params(axis="y", rotation=0)
     fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
@@ -317,24 +336,28 @@ def show_pipeline(
         if labels is not None:
             verdict = " ✓" if guess == labels[i] else f" ✗ (is {labels[i]})"
         bottom.set_title(f"says {guess}, {probs[guess]:.0%}{verdict}", fontsize=9, fontweight="normal")
+    for ax in axes[1]:  # framed, so that an all-blank input still shows as a panel
+        ax.set_axis_on(), ax.set_xticks([]), ax.set_yticks([])
     axes[0, 0].set_ylabel("picture", fontsize=10)
-    axes[1, 0].set_axis_on(), axes[1, 0].set_xticks([]), axes[1, 0].set_yticks([])
     axes[1, 0].set_ylabel("28×28 input", fontsize=10)
     axes[2, 0].set_ylabel("probability", fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def show_steps(steps: Mapping[str, np.ndarray], title: str = "") -> Figure:
-    """Images of any sizes side by side, each titled with its name and size (e.g. preprocessing steps)."""
+def show_steps(steps: Mapping[str, np.ndarray], title: str = "", as_ink: Sequence[str] = ()) -> Figure:
+    """Images of any sizes side by side, each titled with its name and size (e.g. preprocessing steps).
+
+    The steps named in `as_ink` are ink maps, drawn like every digit in the course: more ink, darker.
+    """
     if not steps:
         raise ValueError("no images to show")
     fig = Figure(figsize=(2.4 * len(steps), 2.9))
     axes = fig.subplots(1, len(steps), squeeze=False)[0]
     for ax, (name, image) in zip(axes, steps.items(), strict=True):
         image = np.asarray(image)
-        gray = image.ndim == 2
-        ax.imshow(image, cmap="gray" if gray else None, vmin=0, vmax=255 if image.dtype == np.uint8 else 1)
+        cmap = ("gray_r" if name in as_ink else "gray") if image.ndim == 2 else None
+        ax.imshow(image, cmap=cmap, vmin=0, vmax=255 if image.dtype == np.uint8 else 1)
         ax.set_xticks([]), ax.set_yticks([])
         ax.set_title(name, fontsize=10, fontweight="normal")
         ax.set_xlabel(f"{image.shape[1]}×{image.shape[0]}", fontsize=8)

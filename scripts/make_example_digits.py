@@ -19,9 +19,9 @@ from PIL import Image, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers.data import load_mnist
-from helpers.paths import write_atomically
+from helpers.paths import examples_dir, write_atomically
 
-OUT = Path(__file__).resolve().parents[1] / "notebooks" / "examples"
+OUT = examples_dir()
 
 
 def _enlarge(digit: np.ndarray, size: int) -> np.ndarray:

@@ -167,3 +167,12 @@ def test_one_hot() -> None:
     for bad in (np.array([10]), np.array([-1]), np.zeros((2, 2), int), np.array([1.0, 2.0])):
         with pytest.raises(ValueError, match=r"labels in 0\.\.9"):
             data.one_hot(bad)
+
+
+def test_image_inputs_keep_the_grid_and_add_a_channel(mnist) -> None:
+    images = mnist[1][0][:10]
+    x = data.to_image_inputs(images)
+    assert x.shape == (10, 28, 28, 1) and x.dtype == np.float32
+    assert np.array_equal(x[..., 0], images / np.float32(255))
+    with pytest.raises(ValueError, match="expected uint8"):
+        data.to_image_inputs(x[..., 0])

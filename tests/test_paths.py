@@ -46,3 +46,10 @@ def test_write_atomically_replaces_whole_or_not_at_all(tmp_path: Path) -> None:
         paths.write_atomically(target, fail)
     assert target.read_text() == "first"
     assert [p.name for p in target.parent.iterdir()] == ["file.txt"]
+
+
+def test_examples_live_beside_the_notebooks() -> None:
+    from helpers.paths import examples_dir
+
+    assert examples_dir() == Path(__file__).resolve().parents[1] / "notebooks" / "examples"
+    assert (examples_dir() / "labels.csv").is_file()

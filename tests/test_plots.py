@@ -162,3 +162,13 @@ def test_steps_titles_each_image_with_its_size() -> None:
     assert [ax.get_xlabel() for ax in fig.axes] == ["30×40", "28×28"]
     with pytest.raises(ValueError, match="no images"):
         plots.show_steps({})
+
+
+def test_history_can_put_the_loss_on_a_log_scale() -> None:
+    loss, accuracy = plots.plot_history({"loss": [0.5, 0.05], "accuracy": [0.9, 0.99]}, log_loss=True).axes
+    assert loss.get_yscale() == "log" and accuracy.get_yscale() == "linear"
+
+
+def test_steps_draw_ink_maps_dark_on_white() -> None:
+    fig = plots.show_steps({"gray": np.zeros((5, 5)), "ink": np.zeros((5, 5))}, as_ink=["ink"])
+    assert [ax.images[0].get_cmap().name for ax in fig.axes] == ["gray", "gray_r"]
