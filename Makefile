@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
 
-.PHONY: help setup data run test lint lab clean clean-all conda-setup conda-lab
+.PHONY: help setup data run test lint lab student clean clean-all conda-setup conda-lab
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,6 +39,9 @@ test: setup lint ## Unit tests and every notebook executed by nbval, in one pyte
 lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks
 	$(BIN)/ruff check helpers tests scripts notebooks
 	$(BIN)/ruff format --check helpers tests scripts notebooks
+
+student: $(STAMP) ## Student copies of the notebooks, solutions removed, in student/notebooks
+	$(BIN)/python scripts/make_student_copies.py student
 
 lab: setup ## Open the course in JupyterLab
 	$(BIN)/jupyter lab notebooks
