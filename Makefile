@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
 
-.PHONY: help setup data run test lint lab student clean clean-all conda-setup conda-lab
+.PHONY: help setup data run test lint lab student html browser clean clean-all conda-setup conda-lab
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,7 +33,7 @@ data: $(STAMP) ## Fetch MNIST into data/ and verify it (offline once it is there
 run: setup ## Execute every notebook in order, in place, and refresh the README figure
 	$(BIN)/python scripts/run_notebooks.py notebooks/[0-9]*.ipynb
 
-test: setup lint ## Unit tests and every notebook executed by nbval, in one pytest run
+test: setup lint browser ## Unit tests, every notebook under nbval, the student copies and the site, in one pytest run
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks
@@ -42,6 +42,22 @@ lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks
 
 student: $(STAMP) ## Student copies of the notebooks, solutions removed, in student/notebooks
 	$(BIN)/python scripts/make_student_copies.py student
+
+html: $(STAMP) ## The course as a static site (the stored notebooks and an index) in site/
+	$(BIN)/python scripts/build_site.py site
+
+# The site's browser test needs Debian's chromium and chromium-driver. Installed with apt-get when
+# missing and allowed (root or passwordless sudo, as in CI); otherwise the test is skipped (CI: fails).
+browser: ## Install headless Chromium and chromedriver for the site test, if missing (apt-get)
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "note: no apt-get: install chromium and chromedriver yourself, or the browser test is skipped"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else \
+	  echo "note: chromium/chromedriver missing and no root: the browser test is skipped"; exit 0; fi; \
+	echo "Installing chromium and chromium-driver with apt-get ..."; \
+	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq -o DPkg::Lock::Timeout=300 chromium chromium-driver >/dev/null \
+	  || echo "warning: apt-get could not install chromium and chromium-driver; the browser test is skipped"
 
 lab: setup ## Open the course in JupyterLab
 	$(BIN)/jupyter lab notebooks
