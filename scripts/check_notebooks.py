@@ -64,6 +64,8 @@ def output_texts(output: dict) -> Iterator[str]:
     yield from output.get("traceback", [])
     for mime, value in output.get("data", {}).items():
         if not mime.startswith("image/") or mime == "image/svg+xml":
+            if isinstance(value, list):  # multi-line text is stored as a list of lines
+                value = "".join(value)
             yield value if isinstance(value, str) else json.dumps(value)
 
 

@@ -81,6 +81,11 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     ("paths", "a Windows profile", lambda nb: stream(nb, "C:\\Users\\ada\\mnist.npz\n")),
     ("paths", "a path in the metadata", lambda nb: nb.metadata.language_info.update(name="/root/venv/bin/python")),
     ("addresses", "an object's repr", lambda nb: stream(nb, "<keras.Sequential object at 0x7f3a2b1c9d00>\n")),
+    (
+        "addresses",
+        "a repr in a multi-line result",
+        lambda nb: figure(nb, {"text/plain": ["[<Dense at 0x7f3a2b1c9d00>,\n", " <Dense at 0x7f3a2b1c9e80>]"]}),
+    ),
     ("durations", "seconds per epoch", lambda nb: stream(nb, "epoch 1/5 (2.1 s): accuracy 0.92\n")),
     ("durations", "a Keras progress line", lambda nb: stream(nb, "469/469 - 2s - 4ms/step - loss: 0.26\n")),
     ("durations", "minutes", lambda nb: stream(nb, "trained in 3.5 minutes\n")),
