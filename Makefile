@@ -36,9 +36,10 @@ run: setup ## Execute every notebook in order, in place, and refresh the README 
 test: setup lint browser ## Unit tests, every notebook under nbval, the student copies and the site, in one pytest run
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks
+lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks; the notebooks' hygiene (scripts/check_notebooks.py)
 	$(BIN)/ruff check helpers tests scripts notebooks
 	$(BIN)/ruff format --check helpers tests scripts notebooks
+	$(BIN)/python scripts/check_notebooks.py notebooks/[0-9]*.ipynb
 
 student: $(STAMP) ## Student copies of the notebooks, solutions removed, in student/notebooks
 	$(BIN)/python scripts/make_student_copies.py student
@@ -70,8 +71,8 @@ conda-setup: ## For conda users: the env mnist-course from environment.yml, its 
 conda-lab: ## For conda users: open the course in JupyterLab from the conda env
 	conda run --name $(CONDA_ENV) --no-capture-output jupyter lab notebooks
 
-clean: ## Remove trained models and caches (keeps .venv and data)
-	rm -rf models .pytest_cache .ruff_cache
+clean: ## Remove trained models, caches, student copies and the site (keeps .venv and data)
+	rm -rf models student site .pytest_cache .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 clean-all: clean ## Also remove .venv and the MNIST cache: the next command sets up from scratch
