@@ -184,7 +184,7 @@ def check_durations(nb: dict, raw: str) -> list[Problem]:
         found = next((m[0] for o in cell["outputs"] for t in output_texts(o) if (m := DURATION.search(t))), None)
         if found:
             problems.append(
-                Problem("durations", name, f"a duration ({found!r}) is stored; print no timings (use verbose=0)")
+                Problem("durations", name, f"a duration ({found!r}) is stored; it changes on every run: print none")
             )
     return problems
 
