@@ -87,3 +87,26 @@ def test_copy_runs_top_to_bottom(path: Path, copies: dict[str, Path], models_dir
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
     stderr = [o for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
     assert not stderr
+
+
+def test_copies_bring_the_notebooks_files_and_drop_stale_copies(tmp_path: Path) -> None:
+    source, folder = tmp_path / "notebooks", tmp_path / "student"
+    (source / "examples").mkdir(parents=True)
+    (source / "examples" / "7.png").write_bytes(b"\x89PNG seven")
+    (source / ".ipynb_checkpoints").mkdir()
+    (source / ".ipynb_checkpoints" / "01_a-checkpoint.ipynb").write_text("{}")
+    exercise = nbformat.v4.new_code_cell("answer = 42", execution_count=2)
+    exercise.metadata["tags"] = ["exercise"]
+    exercise.outputs = [nbformat.v4.new_output("stream", name="stdout", text="42\n")]
+    solution = nbformat.v4.new_markdown_cell("**Solution.** 42.")
+    solution.metadata = {"tags": ["solution"], "jupyter": {"source_hidden": True}}
+    nbformat.write(nbformat.v4.new_notebook(cells=[exercise, solution]), source / "01_a.ipynb")
+    (folder / "notebooks").mkdir(parents=True)
+    (folder / "notebooks" / "09_removed.ipynb").write_text("{}")
+
+    assert student.make_student_copies(folder, source) == [folder / "notebooks" / "01_a.ipynb"]
+    assert (folder / "notebooks" / "examples" / "7.png").read_bytes() == b"\x89PNG seven"
+    assert not (folder / "notebooks" / "09_removed.ipynb").exists()
+    assert not (folder / "notebooks" / ".ipynb_checkpoints").exists()
+    copy = nbformat.read(folder / "notebooks" / "01_a.ipynb", as_version=4)
+    assert [(c.source, c.outputs, c.execution_count) for c in copy.cells] == [("answer = 42", [], None)]
