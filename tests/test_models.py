@@ -54,5 +54,5 @@ def test_epoch_logger_prints_one_line_per_epoch(capsys: pytest.CaptureFixture) -
     x, y = np.ones((8, 4), np.float32), np.tile([1.0, 0.0], (8, 1)).astype(np.float32)
     model.fit(x, y, epochs=3, batch_size=4, verbose=0, callbacks=[EpochLogger()])
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split(" (")[0] for line in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    assert [line.split(":")[0] for line in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
     assert all("loss " in line and "accuracy " in line for line in lines)

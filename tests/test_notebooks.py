@@ -1,19 +1,44 @@
-"""The stored notebooks are what a reader should find: executed in order, clean, complete."""
+"""The stored notebooks are what a reader should find: clean, complete, with exercises and their solutions."""
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from check_notebooks import check_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def code_cells(nb: dict) -> list[dict]:
-    return [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+def source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def tags(cell: dict) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def heading(level: int, title: str) -> re.Pattern:
+    return re.compile(rf"^{'#' * level} {title}\s*$", re.MULTILINE)
+
+
+def exercise_groups(section: list[dict]) -> list[tuple[list[dict], list[dict]]]:
+    """The cells after '## Exercises' as (exercise cells, solution cells) pairs, in order."""
+    groups: list[tuple[list[dict], list[dict]]] = []
+    for cell in section:
+        if "exercise" in tags(cell):
+            if not groups or groups[-1][1]:
+                groups.append(([], []))
+            groups[-1][0].append(cell)
+        elif groups:
+            groups[-1][1].append(cell)
+    return groups
 
 
 def test_notebooks_are_numbered_in_order() -> None:
@@ -22,24 +47,44 @@ def test_notebooks_are_numbered_in_order() -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_is_stored_executed_and_clean(path: Path) -> None:
-    raw = path.read_text()
-    nb = json.loads(raw)
-    counts = [c["execution_count"] for c in code_cells(nb)]
-    assert counts == list(range(1, len(counts) + 1)), "run it top to bottom in a fresh kernel (make run)"
-    outputs = [o for c in code_cells(nb) for o in c["outputs"]]
-    assert not [o for o in outputs if o["output_type"] == "error"]
-    assert not [o for o in outputs if o.get("name") == "stderr"], "stderr (e.g. TensorFlow logs) is stored"
-    assert nb["metadata"]["kernelspec"]["name"] == "mnist-course"
-    assert not re.search(r"/(root|home|Users|tmp|work)/", raw), "a machine path is stored in the notebook"
+def test_notebook_passes_the_hygiene_checks(path: Path) -> None:
+    """The rules of scripts/check_notebooks.py (also run by `make lint`): executed in order, clean, diffable."""
+    assert [str(problem) for problem in check_notebook(path)] == []
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_opens_with_goals_and_ends_with_exercises(path: Path) -> None:
     cells = json.loads(path.read_text())["cells"]
-    first, last = "".join(cells[0]["source"]), "".join(cells[-1]["source"])
+    first = source(cells[0])
     assert first.startswith("# ") and "**You will learn to**" in first and "**Time:**" in first
-    assert "## Try this next" in last and re.search(r"^2\. ", last, re.MULTILINE)
+
+    exercises = heading(2, "Exercises")
+    starts = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and exercises.search(source(c))]
+    assert len(starts) == 1, "one markdown cell has the heading '## Exercises'"
+    start = starts[0]
+    before = "\n".join([source(c) for c in cells[:start]] + [source(cells[start]).split("## Exercises")[0]])
+    assert heading(2, "Summary").search(before), "'## Summary' comes before '## Exercises'"
+
+    section = cells[start + 1 : -1]
+    assert all(len(tags(c) & {"exercise", "solution"}) == 1 for c in section), (
+        "every cell between '## Exercises' and '## Try this next' is tagged either exercise or solution"
+    )
+    assert not [c for c in cells[: start + 1] + cells[-1:] if tags(c) & {"exercise", "solution"}]
+    groups = exercise_groups(section)
+    assert groups and "exercise" in tags(section[0])
+    for n, (exercise, solutions) in enumerate(groups, 1):
+        assert exercise[0]["cell_type"] == "markdown" and source(exercise[0]).startswith(f"### Exercise {n}: ")
+        assert solutions, f"exercise {n} is followed by its solution"
+        if solutions[0]["cell_type"] == "markdown":
+            assert source(solutions[0]).startswith("**Solution.**")
+        collapsed = [c.get("metadata", {}).get("jupyter", {}).get("source_hidden") for c in solutions]
+        assert collapsed == [True] * len(solutions), f"exercise {n}: solution cells are collapsed"
+        assert any(c["cell_type"] == "code" for c in solutions), f"exercise {n}: a solution that runs"
+
+    last = cells[-1]
+    assert last["cell_type"] == "markdown" and source(last).startswith("## Try this next") and not tags(last)
+    items = [int(n) for n in re.findall(r"^(\d+)\. ", source(last), re.MULTILINE)]
+    assert items == list(range(1, len(items) + 1)) and 1 <= len(items) <= 3
 
 
 def test_confusion_notebook_trains_its_own_model_when_none_is_saved(tmp_path: Path, monkeypatch) -> None:

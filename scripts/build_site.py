@@ -1,0 +1,146 @@
+"""Build the course site: one HTML page per executed notebook, and an index (`make html`).
+
+Usage: python scripts/build_site.py [FOLDER]   (FOLDER defaults to site/)
+
+Pages are made by nbconvert's HTMLExporter from the stored notebooks, as they are (nothing is run),
+with the template in scripts/site_templates/course: JupyterLab's look, figures embedded as PNG,
+solutions folded, links to the index and to the previous and next notebook, and nothing loaded
+from the network. The index lists each notebook's title, "You will learn to" list and time, read
+from the notebook's first cell, and is itself exported from a notebook of markdown cells by the
+same exporter. Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbconvert.exporters import HTMLExporter
+from nbformat.v4 import new_markdown_cell, new_notebook
+
+from helpers.paths import write_atomically
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "notebooks"
+TEMPLATES = Path(__file__).resolve().parent / "site_templates"
+INDEX = "index.html"
+COURSE_TITLE = "Handwritten digits: an MNIST notebook course"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the index says about one notebook, from its first cell."""
+
+    path: Path
+    title: str
+    goals: str  # the markdown list under "**You will learn to**"
+    time: str  # what follows "**Time:**", e.g. "about 20 minutes."
+
+    @property
+    def href(self) -> str:
+        return self.path.with_suffix(".html").name
+
+    @property
+    def label(self) -> str:
+        """The title with the notebook's number, as the index and the links show it: `01 Load and look`."""
+        return f"{self.path.name[:2]} {self.title}"
+
+    @property
+    def minutes(self) -> int | None:
+        found = re.search(r"(\d+) minutes", self.time)
+        return int(found[1]) if found else None
+
+
+def read_entry(path: Path, nb: nbformat.NotebookNode) -> Entry:
+    """Title, goals and time from a notebook's first cell (the course's convention; see CONTRIBUTING.md)."""
+    first = nb.cells[0].source if nb.cells and nb.cells[0].cell_type == "markdown" else ""
+    title = re.search(r"^# (.+)$", first, re.MULTILINE)
+    goals = re.search(r"^\*\*You will learn to\*\*\s*\n(.+?)(?:\n\s*\n|\Z)", first, re.MULTILINE | re.DOTALL)
+    time = re.search(r"\*\*Time:\*\*\s*(.+?)(?=\s*\*\*|\n\s*\n|\Z)", first, re.DOTALL)
+    if not (title and goals and time):
+        raise ValueError(
+            f"{path.name}: its first cell needs a '# Title', a '**You will learn to**' list and a '**Time:**'"
+        )
+    return Entry(path, title[1].strip(), goals[1].strip(), " ".join(time[1].split()))
+
+
+def exporter() -> HTMLExporter:
+    """nbconvert's HTML exporter with the course template (JupyterLab's look, self-contained)."""
+    return HTMLExporter(template_name="course", extra_template_basedirs=[str(TEMPLATES)], embed_images=True)
+
+
+def link(entry: Entry | None) -> dict | None:
+    return {"href": entry.href, "title": entry.label} if entry else None
+
+
+def index_notebook(entries: list[Entry]) -> nbformat.NotebookNode:
+    """The index as a notebook of markdown cells: the course, then each notebook's goals and time."""
+    minutes = [e.minutes for e in entries]
+    total = f" About {sum(minutes)} minutes in all." if None not in minutes else ""
+    cells = [
+        new_markdown_cell(
+            f"# {COURSE_TITLE}\n\n{len(entries)} notebooks, to work through in order.{total} Each page is a notebook"
+            " as it was executed, with its figures; the exercises' solutions are folded under each exercise."
+        )
+    ]
+    for entry in entries:
+        cells.append(
+            new_markdown_cell(
+                f"## [{entry.label}]({entry.href})\n\n**You will learn to**\n{entry.goals}\n\n**Time:** {entry.time}"
+            )
+        )
+    nb = new_notebook(cells=cells)
+    nb.metadata["title"] = COURSE_TITLE
+    return nb
+
+
+def build_site(folder: Path, source: Path = SOURCE) -> list[Path]:
+    """Write index.html and one page per course notebook into `folder`; return the files written."""
+    paths = sorted(source.glob("[0-9][0-9]_*.ipynb"))
+    if not paths:
+        raise FileNotFoundError(f"no course notebooks (NN_name.ipynb) in {source}")
+    notebooks = [nbformat.read(path, as_version=4) for path in paths]
+    entries = [read_entry(path, nb) for path, nb in zip(paths, notebooks, strict=True)]
+    html = exporter()
+    pages: dict[str, str] = {}
+    for i, (entry, nb) in enumerate(zip(entries, notebooks, strict=True)):
+        nb = copy.deepcopy(nb)
+        nb.metadata["title"] = entry.label  # the page's <title>
+        course = {
+            "index": INDEX,
+            "is_index": False,
+            "previous": link(entries[i - 1] if i > 0 else None),
+            "next": link(entries[i + 1] if i + 1 < len(entries) else None),
+        }
+        pages[entry.href], _ = html.from_notebook_node(nb, resources={"course": course})
+    index_course = {"index": INDEX, "is_index": True, "previous": None, "next": link(entries[0])}
+    pages[INDEX], _ = html.from_notebook_node(index_notebook(entries), resources={"course": index_course})
+
+    written = []
+    for name, body in pages.items():
+        write_atomically(folder / name, lambda tmp, body=body: tmp.write_text(body, encoding="utf-8"))
+        written.append(folder / name)
+    for stale in set(folder.glob("[0-9][0-9]_*.html")) - set(written):
+        stale.unlink()
+    return written
+
+
+def main(args: list[str]) -> int:
+    """Build the site in the folder given (default site/) and say where its index is."""
+    if len(args) > 1 or args[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 2
+    folder = Path(args[0]) if args else ROOT / "site"
+    written = build_site(folder)
+    index = folder / INDEX
+    shown = index.relative_to(ROOT) if index.is_relative_to(ROOT) else index
+    print(f"{len(written) - 1} notebook pages and the index in {shown.parent}/; open {shown} in a browser")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

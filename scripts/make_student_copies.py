@@ -1,0 +1,99 @@
+"""Write the student copies of the course notebooks: the same notebooks without their solutions.
+
+Usage: python scripts/make_student_copies.py [FOLDER]   (`make student`; FOLDER defaults to student/)
+
+Each notebook in notebooks/ is copied to FOLDER/notebooks/ through nbconvert's preprocessors: a
+TagRemovePreprocessor drops every cell tagged `solution`, and the outputs of the cells tagged
+`exercise` are cleared; the lesson's outputs stay, so a student can read a notebook before running
+it. The other files in notebooks/ (pictures a notebook opens) are copied as they are, so a copy
+finds them at the same relative paths; data and models are found through the `helpers` package,
+as from notebooks/. Every file is written atomically, and copies of notebooks that no longer exist
+are removed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from nbconvert.exporters import NotebookExporter
+from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
+from nbformat import NotebookNode
+
+from helpers.paths import write_atomically
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "notebooks"
+SOLUTION, EXERCISE = "solution", "exercise"
+
+
+class ClearExerciseOutputs(ClearOutputPreprocessor):
+    """ClearOutputPreprocessor for the cells tagged `exercise` only: their outputs would give answers away."""
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int) -> tuple[NotebookNode, dict]:
+        if EXERCISE in cell.get("metadata", {}).get("tags", []):
+            return super().preprocess_cell(cell, resources, index)
+        return cell, resources
+
+
+def student_exporter() -> NotebookExporter:
+    """An nbconvert exporter to .ipynb that removes solution cells and clears the exercises' outputs."""
+    exporter = NotebookExporter()
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={SOLUTION}), enabled=True)
+    exporter.register_preprocessor(ClearExerciseOutputs(), enabled=True)
+    return exporter
+
+
+def course_notebooks(source: Path = SOURCE) -> list[Path]:
+    """The course's numbered notebooks, in order."""
+    return sorted(source.glob("[0-9][0-9]_*.ipynb"))
+
+
+def assets(source: Path = SOURCE) -> list[Path]:
+    """The other files in the notebooks folder (no notebooks, checkpoints or hidden files)."""
+    return sorted(
+        path
+        for path in source.rglob("*")
+        if path.is_file()
+        and path.suffix != ".ipynb"
+        and not any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(source).parts)
+    )
+
+
+def make_student_copies(folder: Path, source: Path = SOURCE) -> list[Path]:
+    """Write the student copy of every course notebook, and the assets, to `folder`/notebooks; return the copies."""
+    notebooks = course_notebooks(source)
+    if not notebooks:
+        raise FileNotFoundError(f"no course notebooks (NN_name.ipynb) in {source}")
+    target = folder / "notebooks"
+    exporter = student_exporter()
+    written = []
+    for path in notebooks:
+        body, _ = exporter.from_filename(str(path))
+        copy = target / path.name
+        write_atomically(copy, lambda tmp, body=body: tmp.write_text(body, encoding="utf-8"))
+        written.append(copy)
+    for path in assets(source):
+        data = path.read_bytes()
+        write_atomically(target / path.relative_to(source), lambda tmp, data=data: tmp.write_bytes(data))
+    for stale in set(course_notebooks(target)) - set(written):
+        stale.unlink()
+    return written
+
+
+def main(args: list[str]) -> int:
+    """Write the copies to the folder given (default student/) and say where they are."""
+    if len(args) > 1 or args[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 2
+    folder = Path(args[0]) if args else ROOT / "student"
+    copies = make_student_copies(folder)
+    where = copies[0].parent
+    shown = where.relative_to(ROOT) if where.is_relative_to(ROOT) else where
+    print(f"{len(copies)} student notebooks (solutions removed) in {shown}/")
+    print(f"Open them with: .venv/bin/jupyter lab {shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

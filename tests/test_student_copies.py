@@ -1,0 +1,112 @@
+"""`make student`: the copies keep the lesson and the exercises, lose every solution, and still run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import make_student_copies as student
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDENT = ROOT / "student"  # where `make student` writes: the copies run from student/notebooks
+NOTEBOOKS = student.course_notebooks()
+
+
+def tags(cell: dict) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+@pytest.fixture(scope="module")
+def copies() -> dict[str, Path]:
+    """The student copies, written by the code behind `make student`, by notebook name."""
+    return {path.name: path for path in student.make_student_copies(STUDENT)}
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One models folder for all the copies (03's copy saves the network that 04's loads), not the course's."""
+    folder = tmp_path_factory.mktemp("models")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNIST_COURSE_MODELS", str(folder))  # the kernels inherit it
+        yield folder
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_copy_has_the_lesson_and_exercises_and_no_solution(path: Path, copies: dict[str, Path]) -> None:
+    original = nbformat.read(path, as_version=4)
+    raw = copies[path.name].read_text()
+    copy = nbformat.reads(raw, as_version=4)
+    nbformat.validate(copy)
+
+    solutions = [c for c in original.cells if "solution" in tags(c)]
+    assert solutions, "the original has solutions to remove"
+    assert not [c for c in copy.cells if "solution" in tags(c)]
+    assert "**Solution.**" not in raw and '"solution"' not in raw
+    assert not [c.id for c in solutions if c.source.strip() in raw]  # no solution's code or text survives
+
+    kept = [c for c in original.cells if "solution" not in tags(c)]
+    assert [c.id for c in copy.cells] == [c.id for c in kept]
+    for before, after in zip(kept, copy.cells, strict=True):
+        assert after.source == before.source
+        if "exercise" in tags(before) and before.cell_type == "code":
+            assert after.outputs == [] and after.execution_count is None
+        elif before.cell_type == "code":
+            assert after.outputs == before.outputs, f"{before.id}: the lesson's outputs stay"
+    assert [c for c in copy.cells if "exercise" in tags(c)], "every exercise is there"
+
+
+def test_student_folder_is_ignored_by_git_and_pytest(copies: dict[str, Path]) -> None:
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(STUDENT / "notebooks" / "01_x.ipynb")], cwd=ROOT)
+    assert ignored.returncode == 0, "student/ is in .gitignore"
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "--ignore=tests", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    assert "notebooks/01_load_and_look.ipynb::" in collected.stdout
+    assert "student/" not in collected.stdout
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_copy_runs_top_to_bottom(path: Path, copies: dict[str, Path], models_dir: Path) -> None:
+    """Run in order, in student/notebooks, in the course kernel: a student's first run must not fail."""
+    copy = copies[path.name]
+    nb = nbformat.read(copy, as_version=4)
+    client = NotebookClient(
+        nb, kernel_name="mnist-course", timeout=900, resources={"metadata": {"path": str(copy.parent)}}
+    )
+    client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
+    stderr = [o for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    assert not stderr
+
+
+def test_copies_bring_the_notebooks_files_and_drop_stale_copies(tmp_path: Path) -> None:
+    source, folder = tmp_path / "notebooks", tmp_path / "student"
+    (source / "examples").mkdir(parents=True)
+    (source / "examples" / "7.png").write_bytes(b"\x89PNG seven")
+    (source / ".ipynb_checkpoints").mkdir()
+    (source / ".ipynb_checkpoints" / "01_a-checkpoint.ipynb").write_text("{}")
+    exercise = nbformat.v4.new_code_cell("answer = 42", execution_count=2)
+    exercise.metadata["tags"] = ["exercise"]
+    exercise.outputs = [nbformat.v4.new_output("stream", name="stdout", text="42\n")]
+    solution = nbformat.v4.new_markdown_cell("**Solution.** 42.")
+    solution.metadata = {"tags": ["solution"], "jupyter": {"source_hidden": True}}
+    nbformat.write(nbformat.v4.new_notebook(cells=[exercise, solution]), source / "01_a.ipynb")
+    (folder / "notebooks").mkdir(parents=True)
+    (folder / "notebooks" / "09_removed.ipynb").write_text("{}")
+
+    assert student.make_student_copies(folder, source) == [folder / "notebooks" / "01_a.ipynb"]
+    assert (folder / "notebooks" / "examples" / "7.png").read_bytes() == b"\x89PNG seven"
+    assert not (folder / "notebooks" / "09_removed.ipynb").exists()
+    assert not (folder / "notebooks" / ".ipynb_checkpoints").exists()
+    copy = nbformat.read(folder / "notebooks" / "01_a.ipynb", as_version=4)
+    assert [(c.source, c.outputs, c.execution_count) for c in copy.cells] == [("answer = 42", [], None)]
