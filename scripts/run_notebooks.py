@@ -24,6 +24,7 @@ from helpers.paths import write_atomically
 KERNEL = "mnist-course"
 IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
 TAG = "export-figure="
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def execute(path: Path) -> nbformat.NotebookNode:
@@ -34,11 +35,23 @@ def execute(path: Path) -> nbformat.NotebookNode:
         timeout=1800,
         kernel_name=KERNEL,
         record_timing=False,
+        coalesce_streams=True,  # one stream output per cell and stream, however the kernel chunked it
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
-    nb.metadata.pop("widgets", None)  # widget state is large and changes every run; a live kernel recreates it
+    drop_widget_state(nb)
     return nb
+
+
+def drop_widget_state(nb: nbformat.NotebookNode) -> None:
+    """Keep widgets out of stored notebooks: their state and ids change every run; a live kernel recreates them.
+
+    A widget's output keeps its text/plain form, which a static copy shows in its place.
+    """
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
 
 
 def export_figures(nb: nbformat.NotebookNode) -> list[Path]:

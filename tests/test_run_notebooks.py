@@ -70,6 +70,16 @@ def test_good_notebook_gets_outputs(tmp_path: Path) -> None:
     assert cell.execution_count == 1 and cell.outputs[0]["text"] == "42\n"
 
 
+def test_widgets_are_stored_as_their_text_only(tmp_path: Path) -> None:
+    path = tmp_path / "01_widget.ipynb"
+    nbformat.write(notebook("import ipywidgets\nipywidgets.Button(description='go')", "print('a'); print('b')"), path)
+    assert run_notebooks.main([str(path)]) == 0
+    nb = nbformat.read(path, as_version=4)
+    (widget,) = nb.cells[0].outputs
+    assert list(widget["data"]) == ["text/plain"] and "widgets" not in nb.metadata
+    assert [o["text"] for o in nb.cells[1].outputs] == ["a\nb\n"]  # one stream output, however it was chunked
+
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
