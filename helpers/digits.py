@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from helpers.paths import display_path
+
 BOX = 20  # MNIST's digits fit a 20×20 box ...
 FIELD = 28  # ... placed in a 28×28 field
 INK = 0.2  # a pixel is ink when it is at least this far from the background (0-1 scale)
@@ -26,13 +28,13 @@ class ImageError(ValueError):
 
 def _from_path(path: Path) -> Image.Image:
     if not path.is_file():
-        raise ImageError(f"no image file at {path}: check the name, or pass the image itself")
+        raise ImageError(f"no image file at {display_path(path)}: check the name, or pass the image itself")
     try:
         with Image.open(path) as opened:
             opened.load()
             return opened.copy()
-    except (UnidentifiedImageError, OSError) as error:
-        raise ImageError(f"{path.name} is not an image Pillow can read ({error}); save it as PNG or JPEG") from error
+    except (UnidentifiedImageError, OSError) as error:  # the error's own text repeats the full path
+        raise ImageError(f"{path.name} is not an image Pillow can read; save it as PNG or JPEG") from error
 
 
 def _from_array(array: np.ndarray) -> np.ndarray:

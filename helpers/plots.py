@@ -294,12 +294,10 @@ def plot_confusion_matrices(matrices: Mapping[str, np.ndarray], title: str, cbar
     """Several confusion matrices side by side on one colour scale, so their cells compare directly."""
     vmax = max(float(np.max(cm)) for cm in matrices.values())
     fig = Figure(figsize=(4.6 * len(matrices) + 1.0, 5.0))
-    axes = fig.subplots(1, len(matrices), squeeze=False)[0]
+    *axes, cbar_ax = fig.subplots(1, len(matrices) + 1, width_ratios=[1] * len(matrices) + [0.05])
     for i, (ax, (name, cm)) in enumerate(zip(axes, matrices.items(), strict=True)):
-        last = i == len(matrices) - 1
         sns.heatmap(cm, annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=vmax, square=True, linewidths=0.5,
-                    annot_kws={"fontsize": 9}, cbar=last, cbar_kws={"label": cbar_label, "shrink": 0.8},
-                    ax=ax)  # fmt: skip
+                    annot_kws={"fontsize": 9}, cbar_ax=cbar_ax, cbar_kws={"label": cbar_label}, ax=ax)  # fmt: skip
         ax.set(title=f"{name}: {int(np.sum(cm)):,} errors", xlabel="Predicted digit", ylabel="" if i else "True digit")
         ax.tick_params(axis="y", rotation=0)
     fig.suptitle(title, fontweight="bold")
