@@ -284,7 +284,7 @@ def plot_accuracy_vs_params(
     ax.margins(x=0.08, y=0.15)
     ax.set(title="Wider hidden layer: more parameters, higher accuracy", xlabel="Parameters (log scale)",
            ylabel="Test accuracy (%)")  # fmt: skip
-    if band is not None:
+    if band is not None and band_label:
         ax.legend(loc="lower right")
     fig.tight_layout()
     return fig

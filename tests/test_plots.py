@@ -130,10 +130,10 @@ def test_learning_curves_one_line_per_run_on_each_panel() -> None:
 
 
 def test_accuracy_vs_params_labels_points_and_shades_the_band() -> None:
-    fig = plots.plot_accuracy_vs_params([100, 1000], [0.9, 0.95], ["a", "b"], band=(0.94, 0.96))
+    fig = plots.plot_accuracy_vs_params([100, 1000], [0.9, 0.95], ["a", "b"], band=(0.94, 0.96), band_label="spread")
     (ax,) = fig.axes
     assert [t.get_text() for t in ax.texts] == ["a", "b"] and ax.get_xscale() == "log"
-    assert len(ax.patches) == 1  # the band
+    assert len(ax.patches) == 1 and [t.get_text() for t in ax.get_legend().get_texts()] == ["spread"]
     with pytest.raises(ValueError):
         plots.plot_accuracy_vs_params([100, 1000], [0.9], ["a", "b"])
 
