@@ -165,28 +165,26 @@ def check_paths(nb: dict, raw: str) -> list[Problem]:
     return problems
 
 
-def check_addresses(nb: dict, raw: str) -> list[Problem]:
-    """No memory addresses (`<object at 0x7f...>`): they differ on every run."""
+def _outputs_matching(nb: dict, pattern: re.Pattern, rule: str, advice: str) -> list[Problem]:
+    """One problem per code cell whose outputs match `pattern`, quoting the first match."""
     problems = []
     for name, cell in code_cells(nb):
-        found = next((m[0] for o in cell["outputs"] for t in output_texts(o) if (m := MEMORY_ADDRESS.search(t))), None)
+        found = next((m[0] for o in cell["outputs"] for t in output_texts(o) if (m := pattern.search(t))), None)
         if found:
-            problems.append(
-                Problem("addresses", name, f"memory address {found} in an output; end the line with `;` or print less")
-            )
+            problems.append(Problem(rule, name, advice.format(found=found)))
     return problems
+
+
+def check_addresses(nb: dict, raw: str) -> list[Problem]:
+    """No memory addresses (`<object at 0x7f...>`): they differ on every run."""
+    advice = "memory address {found} in an output; end the line with `;` or print less"
+    return _outputs_matching(nb, MEMORY_ADDRESS, "addresses", advice)
 
 
 def check_durations(nb: dict, raw: str) -> list[Problem]:
     """No wall-clock times (`2.1 s`, `4ms/step`): they differ on every run; time things in a benchmark."""
-    problems = []
-    for name, cell in code_cells(nb):
-        found = next((m[0] for o in cell["outputs"] for t in output_texts(o) if (m := DURATION.search(t))), None)
-        if found:
-            problems.append(
-                Problem("durations", name, f"a duration ({found!r}) is stored; it changes on every run: print none")
-            )
-    return problems
+    advice = "a duration ({found!r}) is stored; it changes on every run: print none"
+    return _outputs_matching(nb, DURATION, "durations", advice)
 
 
 def check_images(nb: dict, raw: str) -> list[Problem]:
