@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
 
-.PHONY: help setup data run test lint lab clean clean-all conda-setup conda-lab
+.PHONY: help setup data run test lint lab bench clean clean-all conda-setup conda-lab
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,6 +42,9 @@ lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks
 
 lab: setup ## Open the course in JupyterLab
 	$(BIN)/jupyter lab notebooks
+
+bench: setup ## Time training against the matmul floor, and `make test` and each notebook: bench/results.md
+	$(BIN)/python scripts/bench.py
 
 conda-setup: ## For conda users: the env mnist-course from environment.yml, its kernel, the data
 	conda env update --name $(CONDA_ENV) --file environment.yml --prune
