@@ -30,7 +30,7 @@ def made_up_results(wall_times: dict | None = None) -> dict:
         "network_shapes": [list(s) for s in bench.step_matmul_shapes()],
         "network_gflops": 150.0,
         "gflops": 200.0,
-        "source": "4096×4096 squares",
+        "source": "4096 × 4096 squares",
         "seconds": bench.training_flop() / 200e9,
     }
     reference = [run(0, 10.0, 0.980), run(1, 12.0, 0.978), run(2, 11.0, 0.982)]
@@ -96,7 +96,7 @@ def test_floor_is_the_fastest_throughput_measured() -> None:
     floor = bench.measure_floor(square_sizes=(64,), budget_s=0.01)
     square, network = floor["square_gflops"]["64"], floor["network_gflops"]
     assert floor["gflops"] == max(square, network)
-    assert floor["source"] == ("64×64 squares" if square >= network else "the network's shapes at batch 128")
+    assert floor["source"] == ("64 × 64 squares" if square >= network else "the network's shapes at batch 128")
     assert floor["seconds"] == pytest.approx(bench.training_flop() / (max(square, network) * 1e9))
 
 
@@ -148,21 +148,34 @@ def test_report_shows_the_figures() -> None:
         "TensorFlow 2.21.0, Keras 3.15.1 (oneDNN on)",
         "= **0.73 TFLOP**",
         "| 4096 × 4096 squares | 200 |",
-        "4096×4096 squares at 200 GFLOP/s",
+        "4096 × 4096 squares at 200 GFLOP/s",
         "at least **3.66 s**",
         "| reference | 3 | 11.00 s | 27,273 | 3.0 | 1.00 s | 1.4 | 22.0 s | 0.5 s |",
         '  model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])\n'
         "  model.fit(x_train, y_train, epochs=5, batch_size=128)\n",
         "| reference | 0–2 | 98.00% | 0.20% | 97.80% | 98.20% |",
         "| course | 0–2 | 98.00% | 0.20% | 97.80% | 98.20% |",
-        "Per training step, in the steady epochs: 2.13 ms for the reference, 1.07 ms for the course's path,",
-        "1.56 ms for the floor. The course's path saves 1.07 ms a step, 2.5 s over the 2,345 steps of 5 epochs:",
+        "within 2 × the floor, 7.32 s; the course's\npath's median fit, 5.50 s, is within it.",
+        "Per training step, in the steady epochs: reference 2.13 ms, course's path 1.07 ms, floor 1.56 ms.\n"
+        "The course's path saves 1.07 ms a step, 2.5 s over the 2,345 steps of 5 epochs: the\n",
         "| `make test` | 2 min 05 s |",
         "| executing `01_load_and_look.ipynb` | 12 s |",
         "| executing `03_training.ipynb` | 1 min 15 s (failed) |",
         "| all notebooks, one after another | 1 min 27 s |",
     ]:
         assert expected in report
+    assert "competed" not in report
+
+
+def test_report_says_when_other_programs_competed() -> None:
+    results = made_up_results()
+    results["load"]["after"] = 3.5
+    results["training"]["course"]["summary"]["others_cpu_s"] = 4.0
+    results["training"]["course"]["summary"]["fit_s"] = 8.0
+    report = bench.render_markdown(results)
+    assert "| load average | 0.4 before, 3.5 after (above 2: other work competed for the cores) |" in report
+    assert "**Other programs competed for the cores during these runs**" in report
+    assert "path's median fit, 8.00 s, is not within it." in report
 
 
 def test_quick_report_says_what_it_left_out() -> None:
