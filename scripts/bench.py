@@ -232,7 +232,8 @@ def train_once(path: TrainingPath, seed: int) -> dict:
         "fit_s": fit_seconds,
         "epoch_s": [end - begin for begin, end in zip(begins, ends, strict=True)],
         "cpu_s": cpu_seconds,
-        "others_cpu_s": None if busy is None or busy_started is None else busy - busy_started - cpu_seconds,
+        # /proc/stat counts whole clock ticks (usually 10 ms): on a quiet machine this can come out just below 0
+        "others_cpu_s": None if busy is None or busy_started is None else max(0.0, busy - busy_started - cpu_seconds),
         "test_accuracy": float(test_accuracy),
     }
 
@@ -323,7 +324,7 @@ def time_notebooks() -> list[dict]:
         except Exception as err:  # noqa: BLE001 - a failing notebook is reported, the benchmark goes on
             error = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
         timings.append({"notebook": path.name, "seconds": time.perf_counter() - started, "error": error})
-        print(f"  {path.name}: {timings[-1]['seconds']:.0f} s{' (failed)' if error else ''}", flush=True)
+        print(f"  {path.name}: {timings[-1]['seconds']:.0f} s{' (failed)' if error else ''}")
     return timings
 
 
@@ -346,6 +347,7 @@ def machine() -> dict:
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     return {
         "cpu": fields.get("model name") or platform.processor() or platform.machine(),
+        "cpu_family_model": f"family {fields['cpu family']}, model {fields['model']}" if "cpu family" in fields else "",
         "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "cpu_flags": [flag for flag in CPU_FLAGS if flag in flags],
         "system": f"{platform.system()} {platform.release()}",
@@ -404,20 +406,18 @@ def machine_section(results: dict) -> list[str]:
     """The report's table of the machine, its libraries and how busy it was."""
     m, load = results["machine"], results["load"]
     flags = ", ".join(m["cpu_flags"]) or "none of " + ", ".join(CPU_FLAGS)
-    busy = max(load["before"], load["after"]) > m["cores"]
-    remark = (
-        f"above {m['cores']}: other work competed for the cores" if busy else f"at most {m['cores']}: a quiet machine"
-    )
+    cpu = f"{m['cpu']} ({m['cpu_family_model']})" if m.get("cpu_family_model") else m["cpu"]
     return [
         "## Machine",
         "",
         "| | |",
         "|---|---|",
-        f"| CPU | {m['cpu']}, {m['cores']} cores; {flags} |",
+        f"| CPU | {cpu}, {m['cores']} cores; {flags} |",
         f"| system | {m['system']}, Python {m['python']} |",
         f"| libraries | numpy {m['numpy']} ({m['blas']}), TensorFlow {m['tensorflow']}, Keras {m['keras']}"
         f" (oneDNN {'on' if m['onednn'] else 'off'}) |",
-        f"| load average | {load['before']:.1f} before, {load['after']:.1f} after ({remark}) |",
+        f"| load average | {load['before']:.1f} before, {load['after']:.1f} after (1-minute averages; this benchmark"
+        " counts too) |",
     ]
 
 
@@ -581,6 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         name, seed = args.train_once
         print(json.dumps(train_once(PATHS[name], int(seed))))
         return 0
+    sys.stdout.reconfigure(line_buffering=True)  # progress lines as they happen, also through a pipe
     seeds = args.seeds if args.seeds is not None else 2 if args.quick else 5
     if seeds < 1:
         parser.error("--seeds must be at least 1")
@@ -594,18 +595,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": machine(),
         "load": {"before": os.getloadavg()[0]},
     }
-    print("The floor: numpy float32 matrix products ...", flush=True)
+    print("The floor: numpy float32 matrix products ...")
     results["floor"] = measure_floor()
-    print(f"  {results['floor']['gflops']:.0f} GFLOP/s, floor {results['floor']['seconds']:.2f} s", flush=True)
-    print(f"Training: {', '.join(names)}, seeds 0–{seeds - 1}, each in a fresh process ...", flush=True)
+    print(f"  {results['floor']['gflops']:.0f} GFLOP/s, floor {results['floor']['seconds']:.2f} s")
+    print(f"Training: {', '.join(names)}, seeds 0–{seeds - 1}, each in a fresh process ...")
     results["training"] = measure_training(names, seeds, results["floor"]["seconds"])
     if args.quick:
         results["wall_times"] = None
     else:
-        print("Executing each notebook (nothing is written) ...", flush=True)
+        print("Executing each notebook (nothing is written) ...")
         notebooks = time_notebooks()
-        print("make test ...", flush=True)
-        results["wall_times"] = {"notebooks": notebooks, "make_test": time_make_test()}
+        print("make test ...")
+        make_test = time_make_test()
+        print(f"  {minutes(make_test['seconds'])}{'' if make_test['exit_code'] == 0 else ' (failed)'}")
+        results["wall_times"] = {"notebooks": notebooks, "make_test": make_test}
     results["load"]["after"] = os.getloadavg()[0]
     write_results(results, args.out)
     print(f"Written: {display_path(args.out / 'results.md')} and results.json beside it.")
