@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
 
-.PHONY: help setup data run test lint lab examples student html browser clean clean-all conda-setup conda-lab
+.PHONY: help setup data run test lint lab examples student html browser bench clean clean-all conda-setup conda-lab
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -65,6 +65,9 @@ lab: setup ## Open the course in JupyterLab
 
 examples: setup ## Remake notebook 07's example pictures in notebooks/examples/ (the same on every run)
 	$(BIN)/python scripts/make_example_digits.py
+
+bench: setup ## Time training against the matmul floor, and `make test` and each notebook: bench/results.md
+	$(BIN)/python scripts/bench.py
 
 conda-setup: ## For conda users: the env mnist-course from environment.yml, its kernel, the data
 	conda env update --name $(CONDA_ENV) --file environment.yml --prune
