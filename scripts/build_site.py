@@ -22,7 +22,7 @@ import nbformat
 from nbconvert.exporters import HTMLExporter
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from helpers.paths import write_atomically
+from helpers.paths import display_path, write_atomically
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "notebooks"
@@ -137,8 +137,7 @@ def main(args: list[str]) -> int:
     folder = Path(args[0]) if args else ROOT / "site"
     written = build_site(folder)
     index = folder / INDEX
-    shown = index.relative_to(ROOT) if index.is_relative_to(ROOT) else index
-    print(f"{len(written) - 1} notebook pages and the index in {shown.parent}/; open {shown} in a browser")
+    print(f"{len(written) - 1} notebook pages and the index in {display_path(folder)}/; open {display_path(index)}")
     return 0
 
 

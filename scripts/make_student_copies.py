@@ -20,7 +20,7 @@ from nbconvert.exporters import NotebookExporter
 from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
 from nbformat import NotebookNode
 
-from helpers.paths import write_atomically
+from helpers.paths import display_path, write_atomically
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "notebooks"
@@ -88,8 +88,7 @@ def main(args: list[str]) -> int:
         return 2
     folder = Path(args[0]) if args else ROOT / "student"
     copies = make_student_copies(folder)
-    where = copies[0].parent
-    shown = where.relative_to(ROOT) if where.is_relative_to(ROOT) else where
+    shown = display_path(copies[0].parent)
     print(f"{len(copies)} student notebooks (solutions removed) in {shown}/")
     print(f"Open them with: .venv/bin/jupyter lab {shown}")
     return 0
