@@ -63,7 +63,7 @@ browser: ## Install headless Chromium and chromedriver for the site test, if mis
 lab: setup ## Open the course in JupyterLab
 	$(BIN)/jupyter lab notebooks
 
-examples: setup ## Remake notebook 07's example pictures in notebooks/examples/ (the same on every run)
+examples: setup ## Remake notebook 08's example pictures in notebooks/examples/ (the same on every run)
 	$(BIN)/python scripts/make_example_digits.py
 
 bench: setup ## Time training against the matmul floor, and `make test` and each notebook: bench/results.md

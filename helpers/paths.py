@@ -38,7 +38,7 @@ def models_dir() -> Path:
 
 
 def examples_dir() -> Path:
-    """Notebook 07's example pictures of digits: `notebooks/examples/` in the checkout."""
+    """Notebook 08's example pictures of digits: `notebooks/examples/` in the checkout."""
     root = project_root()
     if root is None:
         raise FileNotFoundError("the example pictures ship with the course checkout; run the notebooks from it")

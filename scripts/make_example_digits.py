@@ -1,4 +1,4 @@
-"""Make the example pictures for notebook 07: MNIST test digits re-drawn the way people photograph digits.
+"""Make the example pictures for notebook 08: MNIST test digits re-drawn the way people photograph digits.
 
 Each picture is one MNIST test digit, enlarged and restyled (dark ink on paper, coloured pen and
 paper, off-centre on a wide page, a transparent background, chalk on a board, a thick marker, a

@@ -138,7 +138,7 @@ def test_report_shows_the_figures() -> None:
     wall = {
         "notebooks": [
             {"notebook": "01_load_and_look.ipynb", "seconds": 12.4, "error": None},
-            {"notebook": "03_training.ipynb", "seconds": 75.0, "error": "CellExecutionError: boom"},
+            {"notebook": "04_training.ipynb", "seconds": 75.0, "error": "CellExecutionError: boom"},
         ],
         "make_test": {"seconds": 125.0, "exit_code": 0},
     }
@@ -161,7 +161,7 @@ def test_report_shows_the_figures() -> None:
         "The course's path saves 1.07 ms a step, 2.5 s over the 2,345 steps of 5 epochs: the\n",
         "| `make test` | 2 min 05 s |",
         "| executing `01_load_and_look.ipynb` | 12 s |",
-        "| executing `03_training.ipynb` | 1 min 15 s (failed) |",
+        "| executing `04_training.ipynb` | 1 min 15 s (failed) |",
         "| all notebooks, one after another | 1 min 27 s |",
     ]:
         assert expected in report
@@ -215,8 +215,8 @@ def test_missing_summary_figure_is_named() -> None:
         bench.check_results(results)
 
 
-def test_reference_path_is_the_recipe_of_notebook_03() -> None:
-    nb = nbformat.read(ROOT / "notebooks" / "03_training.ipynb", as_version=4)
+def test_reference_path_is_the_recipe_of_notebook_04() -> None:
+    nb = nbformat.read(ROOT / "notebooks" / "04_training.ipynb", as_version=4)
     code = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
     compile_call, _ = bench.PATHS["reference"].code()
     assert compile_call in code

@@ -493,9 +493,9 @@ def test_saved_model_fault_is_refused_clearly(fault: str, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("fault", MODEL_FAULTS)
-def test_notebook_04_says_so_and_trains_its_own(fault: str, tmp_path: Path, capsys) -> None:
-    """Notebook 04's load cell, run as stored, on each faulty file: it says what happened and what to do."""
-    nb = nbformat.read(ROOT / "notebooks" / "04_confusion_matrix.ipynb", as_version=4)
+def test_notebook_05_says_so_and_trains_its_own(fault: str, tmp_path: Path, capsys) -> None:
+    """Notebook 05's load cell, run as stored, on each faulty file: it says what happened and what to do."""
+    nb = nbformat.read(ROOT / "notebooks" / "05_confusion_matrix.ipynb", as_version=4)
     [cell] = [c for c in nb.cells if c.cell_type == "code" and "load_model(model_path" in c.source]
     make, message = MODEL_FAULTS[fault]
     make(tmp_path / "dense_mnist.keras")
@@ -507,8 +507,8 @@ def test_notebook_04_says_so_and_trains_its_own(fault: str, tmp_path: Path, caps
     }
     exec(cell.source, namespace)
     said = capsys.readouterr().out
-    assert namespace["model"] is None  # so its next cell trains one with 03's recipe
-    assert "run 03_training.ipynb to save one" in said and "trains one" in said
+    assert namespace["model"] is None  # so its next cell trains one with 04's recipe
+    assert "run 04_training.ipynb to save one" in said and "trains one" in said
     assert re.search(message, said)
 
 
@@ -548,8 +548,8 @@ def test_other_formats_are_never_opened(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_same_shapes_other_hidden_layer_is_accepted(tmp_path: Path) -> None:
-    """Chosen behaviour: a 784 → 64 → 10 network is still a digit classifier 04 can analyse (e.g. yours from
-    an exercise in 03), so it loads; only the input and output shapes are checked."""
+    """Chosen behaviour: a 784 → 64 → 10 network is still a digit classifier 05 can analyse (e.g. yours from
+    an exercise in 04), so it loads; only the input and output shapes are checked."""
     path = tmp_path / "dense_mnist.keras"
     save_model(dense(hidden=64), path)
     assert [layer.units for layer in load_model(path, input_shape=(784,), n_outputs=10).layers] == [64, 10]

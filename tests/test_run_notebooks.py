@@ -156,9 +156,9 @@ def test_leftover_temporary_notebook_is_never_picked_up(tmp_path: Path) -> None:
         ["sh", "-c", "echo notebooks/[0-9]*.ipynb"], cwd=tmp_path, capture_output=True, text=True
     )
     assert make_glob.stdout.split() == ["notebooks/01_a.ipynb"]
-    ignored = ["git", "check-ignore", "-q", "--no-index", "notebooks/.03_training.k1ll3d.tmp.ipynb"]
+    ignored = ["git", "check-ignore", "-q", "--no-index", "notebooks/.04_training.k1ll3d.tmp.ipynb"]
     assert subprocess.run(ignored, cwd=ROOT).returncode == 0
     addopts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["addopts"]
     globs = [o.removeprefix("--ignore-glob=") for o in addopts if o.startswith("--ignore-glob=")]
-    assert any(fnmatch.fnmatch(str(ROOT / "notebooks" / ".03_training.k1ll3d.tmp.ipynb"), g) for g in globs)
-    assert not any(fnmatch.fnmatch(str(ROOT / "notebooks" / "03_training.ipynb"), g) for g in globs)
+    assert any(fnmatch.fnmatch(str(ROOT / "notebooks" / ".04_training.k1ll3d.tmp.ipynb"), g) for g in globs)
+    assert not any(fnmatch.fnmatch(str(ROOT / "notebooks" / "04_training.ipynb"), g) for g in globs)
