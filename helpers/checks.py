@@ -17,11 +17,12 @@ import numpy as np
 NUMBERS = {
     "01": "load_and_look",
     "02": "the_network",
-    "03": "training",
-    "04": "confusion_matrix",
-    "05": "experiments",
-    "06": "cnn",
-    "07": "your_own_digits",
+    "03": "how_a_network_learns",
+    "04": "training",
+    "05": "confusion_matrix",
+    "06": "experiments",
+    "07": "cnn",
+    "08": "your_own_digits",
 }
 
 
@@ -79,12 +80,13 @@ def exercise_key(exercise_id: str) -> str:
     name = NUMBERS.get(notebook, notebook)
     key = f"{name}{dot}{number}"
     if key not in EXERCISES:
-        known = ", ".join(sorted(f"{n}.{k.split('.')[1]}" for n, name in NUMBERS.items() for k in _keys(name)))
+        known = ", ".join(sorted(f"{n}.{k.split('.')[1]}" for n, name in NUMBERS.items() for k in exercises_of(name)))
         raise KeyError(f"no exercise {exercise_id!r}; the exercises are {known}")
     return key
 
 
-def _keys(name: str) -> list[str]:
+def exercises_of(name: str) -> list[str]:
+    """The stored keys of one notebook's exercises, by the notebook's name ("training")."""
     return [key for key in EXERCISES if key.split(".")[0] == name]
 
 
@@ -131,6 +133,7 @@ def _threshold_test(lowest_threshold: Callable) -> bool:
     for wrong_share in (0.03, 0.08):
         confidence = rng.uniform(0.4, 1.0, 2000)
         correct = rng.uniform(0, 1, 2000) > wrong_share * 2 * (1 - confidence) / 0.6
+        confidence[:5], correct[:5] = 0.9995, True  # every threshold of the grid keeps some images
         if abs(float(lowest_threshold(confidence, correct)) - _lowest_threshold(confidence, correct)) > 1e-9:
             return False
     return True
@@ -165,7 +168,27 @@ EXERCISES: dict[str, Exercise] = {
         expected=0.1,
         tolerance=1e-6,
     ),
-    # 03 Training
+    # 03 How a network learns
+    "how_a_network_learns.1": Exercise(
+        "answer = (batch_loss(b + d) - batch_loss(b - d)) / (2 * 1e-4), with b = b2 in float64 and d ten zeros "
+        "but 1e-4 at index 0; it should agree with the tape's grads[3][0] to about five digits.",
+        expected=-0.0206837,
+        tolerance=1e-5,
+    ),
+    "how_a_network_learns.2": Exercise(
+        "answer = (step for gradient 0.0005, step for gradient 0.05), both positive: on the first step "
+        "v = (1 - rho) * g**2 and the weight moves by eta * |g| / sqrt(v + epsilon), epsilon inside the root "
+        "(ETA, RHO, EPSILON above).",
+        expected=(0.0014142136, 0.0031616454),
+        tolerance=(2e-6, 2e-6),
+    ),
+    "how_a_network_learns.3": Exercise(
+        "answer = the largest learning rate at which |w - w_best| still shrinks: each step multiplies "
+        "w - w_best by 1 - lr * 2 * mean(x_toy**2), and it shrinks while that factor lies between -1 and 1.",
+        expected=2 / 15,
+        tolerance=0.004,
+    ),
+    # 04 Training
     "training.1": Exercise(
         "answer = the batch size whose network is more accurate on the test set after one epoch.",
         expected=32,
@@ -182,7 +205,7 @@ EXERCISES: dict[str, Exercise] = {
         expected=(0.0044, "last"),
         tolerance=(0.0008, 0.0),
     ),
-    # 04 The confusion matrix
+    # 05 The confusion matrix
     "confusion_matrix.1": Exercise(
         "answer = how many of the 60,000 training images the network gets wrong (predict them all, compare "
         "the argmax with y_train).",
@@ -199,7 +222,7 @@ EXERCISES: dict[str, Exercise] = {
         "np.arange(500, 1000) / 1000 at which the images with confidence >= threshold are at most 1 % wrong.",
         test=_threshold_test,
     ),
-    # 05 Experiments
+    # 06 Experiments
     "experiments.1": Exercise(
         "answer = the learning rate of the sweep with the highest test accuracy after one epoch.",
         expected=0.001,
@@ -216,7 +239,7 @@ EXERCISES: dict[str, Exercise] = {
         expected=0.0,
         tolerance=0.0,
     ),
-    # 06 A small CNN
+    # 07 A small CNN
     "cnn.1": Exercise(
         "answer = the parameters of the four layers that have any, in order, as a tuple of four numbers: "
         "(k·k·c + 1)·f for a Conv2D, (n_in + 1)·n_out for a Dense.",
@@ -232,7 +255,7 @@ EXERCISES: dict[str, Exercise] = {
         expected=20,
         tolerance=8,
     ),
-    # 07 Your own digits
+    # 08 Your own digits
     "your_own_digits.1": Exercise(
         "answer = how many of the ten preprocessed example pictures the CNN reads right.", expected=10
     ),
