@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.data import Splits, one_hot, to_dense_inputs
+from helpers.data import Splits
 from helpers.digits import ImageError, grayscale, to_mnist
+from helpers.inputs import one_hot, to_dense_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "notebooks" / "examples"
