@@ -1,6 +1,6 @@
 """Measure how fast the course trains on this machine, against the least time the arithmetic needs.
 
-Usage: python scripts/bench.py [--seeds N] [--quick] [--all-paths] [--out DIR]   (`make bench`: no options)
+Usage: python -m scripts.bench [--seeds N] [--quick] [--all-paths] [--out DIR]   (`make bench`: no options)
 
 Writes results.json (every measurement) and results.md (the report the README points to) into
 bench/, each replaced atomically. It measures, one thing after another:
@@ -37,11 +37,11 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
-from run_notebooks import execute
 
 from helpers.paths import display_path, write_atomically
+from scripts.course import ROOT, course_notebooks
+from scripts.run_notebooks import execute
 
-ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "bench"
 SCHEMA_VERSION = 1
 
@@ -194,19 +194,13 @@ def train_once(path: TrainingPath, seed: int) -> dict:
     import tensorflow as tf
 
     from helpers import load_mnist, one_hot, to_dense_inputs
+    from helpers.models import reference_network
 
     (x_train, y_train), (x_test, y_test) = load_mnist(quiet=True)
     x_train, x_test = to_dense_inputs(x_train), to_dense_inputs(x_test)
     y_train, y_test = one_hot(y_train), one_hot(y_test)
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(WIDTHS[0],)),
-            keras.layers.Dense(WIDTHS[1], activation="relu"),
-            keras.layers.Dense(WIDTHS[2], activation="softmax"),
-        ]
-    )
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"], **path.compile_args)
+    model = reference_network(**path.compile_args)
     begins: list[float] = []
     ends: list[float] = []
     timer = keras.callbacks.LambdaCallback(
@@ -253,7 +247,7 @@ def busy_cpu_seconds() -> float | None:
 def train_in_subprocess(name: str, seed: int) -> dict:
     """Run `train_once` for PATHS[name] in a fresh Python process (clean memory, caches and thread pools)."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **PATHS[name].env}
-    command = [sys.executable, __file__, "--train-once", name, str(seed)]
+    command = [sys.executable, "-m", "scripts.bench", "--train-once", name, str(seed)]
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"training path {name!r} with seed {seed} failed:\n{done.stderr[-3000:]}")
@@ -316,7 +310,7 @@ def measure_training(names: Sequence[str], seeds: int, floor_seconds: float) -> 
 def time_notebooks() -> list[dict]:
     """Execute each notebook in a fresh kernel as `make run` does, but write nothing back; time each."""
     timings = []
-    for path in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+    for path in course_notebooks():
         started = time.perf_counter()
         try:
             execute(path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 from pathlib import Path
 
@@ -13,19 +12,10 @@ from PIL import Image
 from helpers.data import Splits
 from helpers.digits import ImageError, grayscale, to_mnist
 from helpers.inputs import one_hot, to_dense_inputs
+from scripts import make_example_digits as examples
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "notebooks" / "examples"
-
-
-def _load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-examples = _load_script("make_example_digits")
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +23,11 @@ def dense_model(mnist: Splits):
     """The course's dense network after two epochs: good enough to tell digits apart (~97 %)."""
     import keras
 
+    from helpers.models import reference_network
+
     (x_train, y_train), _ = mnist
     keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [keras.Input(shape=(784,)), keras.layers.Dense(512, activation="relu"), keras.layers.Dense(10, "softmax")]
-    )
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    model = reference_network()
     model.fit(to_dense_inputs(x_train), one_hot(y_train), epochs=2, batch_size=128, verbose=0)
     return model
 

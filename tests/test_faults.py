@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import keras
-import nbformat
 import numpy as np
 import pytest
 from keras.src.backend.common import global_state
@@ -589,21 +588,14 @@ def test_saved_model_fault_is_refused_clearly(fault: str, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("fault", MODEL_FAULTS)
-def test_notebook_04_says_so_and_trains_its_own(fault: str, tmp_path: Path, capsys) -> None:
-    """Notebook 04's load cell, run as stored, on each faulty file: it says what happened and what to do."""
-    nb = nbformat.read(ROOT / "notebooks" / "04_confusion_matrix.ipynb", as_version=4)
-    [cell] = [c for c in nb.cells if c.cell_type == "code" and "load_model(model_path" in c.source]
+def test_load_or_train_says_so_and_trains_one(fault: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    """What notebooks 04, 06 and 07 do with each faulty file: say what happened and what to do, then train."""
     make, message = MODEL_FAULTS[fault]
     make(tmp_path / "dense_mnist.keras")
-    namespace = {
-        "models_dir": lambda: tmp_path,
-        "load_model": load_model,
-        "ModelFileError": ModelFileError,
-        "display_path": display_path,
-    }
-    exec(cell.source, namespace)
+    trained = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10)])
+    monkeypatch.setattr(models, "train_reference", lambda seed: trained)  # the real training: test_models.py
+    assert models.load_or_train(tmp_path / "dense_mnist.keras") is trained
     said = capsys.readouterr().out
-    assert namespace["model"] is None  # so its next cell trains one with 03's recipe
     assert "run 03_training.ipynb to save one" in said and "trains one" in said
     assert re.search(message, said)
 
