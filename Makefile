@@ -31,7 +31,7 @@ data: $(STAMP) ## Fetch MNIST into data/ and verify it (offline once it is there
 	$(BIN)/python -m helpers
 
 run: setup ## Execute every notebook in order, in place, and refresh the README figure
-	$(BIN)/python scripts/run_notebooks.py notebooks/[0-9]*.ipynb
+	$(BIN)/python -m scripts.run_notebooks
 
 test: setup lint browser ## Unit tests, every notebook under nbval, the student copies and the site, in one pytest run
 	$(BIN)/python -m pytest
@@ -39,13 +39,13 @@ test: setup lint browser ## Unit tests, every notebook under nbval, the student 
 lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks; the notebooks' hygiene (scripts/check_notebooks.py)
 	$(BIN)/ruff check helpers tests scripts notebooks
 	$(BIN)/ruff format --check helpers tests scripts notebooks
-	$(BIN)/python scripts/check_notebooks.py notebooks/[0-9]*.ipynb
+	$(BIN)/python -m scripts.check_notebooks
 
 student: $(STAMP) ## Student copies of the notebooks, solutions removed, in student/notebooks
-	$(BIN)/python scripts/make_student_copies.py student
+	$(BIN)/python -m scripts.make_student_copies student
 
 html: $(STAMP) ## The course as a static site (the stored notebooks and an index) in site/
-	$(BIN)/python scripts/build_site.py site
+	$(BIN)/python -m scripts.build_site site
 
 # The site's browser test needs Debian's chromium and chromium-driver. Installed with apt-get when
 # missing and allowed (root or passwordless sudo, as in CI); otherwise the test is skipped (CI: fails).
@@ -64,10 +64,10 @@ lab: setup ## Open the course in JupyterLab
 	$(BIN)/jupyter lab notebooks
 
 examples: setup ## Remake notebook 08's example pictures in notebooks/examples/ (the same on every run)
-	$(BIN)/python scripts/make_example_digits.py
+	$(BIN)/python -m scripts.make_example_digits
 
 bench: setup ## Time training against the matmul floor, and `make test` and each notebook: bench/results.md
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python -m scripts.bench
 
 conda-setup: ## For conda users: the env mnist-course from environment.yml, its kernel, the data
 	conda env update --name $(CONDA_ENV) --file environment.yml --prune

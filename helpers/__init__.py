@@ -1,6 +1,7 @@
 """Helpers for the MNIST notebook course: the boring parts, so the notebooks can show the lesson.
 
-- `helpers.data`: load MNIST offline and verified; the dense network's input format.
+- `helpers.data`: load MNIST offline and verified.
+- `helpers.inputs`: the networks' input format (images as float32, labels one-hot).
 - `helpers.plots`: the course's figures.
 - `helpers.metrics`: confusion matrix and per-class scores.
 - `helpers.experiments`: training results cached on disk by configuration.
@@ -8,7 +9,8 @@
 - `helpers.models` and `helpers.training` (import Keras): save/load models, progress lines.
 """
 
-from helpers.data import MnistDataError, load_mnist, one_hot, to_dense_inputs, to_image_inputs
+from helpers.data import MnistDataError, load_mnist
+from helpers.inputs import one_hot, to_dense_inputs, to_image_inputs
 from helpers.metrics import confusion_matrix, errors_only, most_confused_pairs, per_class_scores, row_normalise
 from helpers.paths import data_dir, display_path, examples_dir, models_dir
 from helpers.plots import (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from helpers.paths import display_path
 
@@ -66,10 +66,15 @@ def _flatten_alpha(rgba: np.ndarray) -> np.ndarray:
 
 
 def as_array(image: ImageLike) -> np.ndarray:
-    """The picture as an array to display: a path or PIL image loaded, an array as it is."""
+    """The picture as an array to display: a path or PIL image loaded and turned upright, an array as it is.
+
+    A phone stores a portrait photo's pixels sideways with an EXIF tag saying how to turn them;
+    the picture is turned as the tag says before anything else.
+    """
     if isinstance(image, str | Path):
         image = _from_path(Path(image))
     if isinstance(image, Image.Image):
+        image = ImageOps.exif_transpose(image)
         if "A" in image.getbands() or "transparency" in image.info:
             return np.asarray(image.convert("RGBA"))
         return np.asarray(image.convert("L" if image.mode in ("1", "L", "I", "I;16", "F") else "RGB"))

@@ -1,4 +1,9 @@
-"""Save and load the trained networks the notebooks hand to each other, safely and atomically."""
+"""The reference network, and the trained networks the notebooks hand to each other, saved and loaded safely.
+
+Notebooks 02 and 04 build and train the network by hand, because that is the lesson; the later
+notebooks that only use it call `load_or_train`, which loads 04's saved network or trains one
+with the same recipe (`reference_network`, `train_reference`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,13 @@ from pathlib import Path
 import keras
 from keras.src.saving.serialization_lib import SafeModeScope
 
-from helpers.paths import display_path, write_atomically
+from helpers.data import load_mnist
+from helpers.inputs import one_hot, to_dense_inputs
+from helpers.paths import display_path, models_dir, write_atomically
+from helpers.training import EpochLogger
+
+DENSE_MODEL = "dense_mnist.keras"  # where notebook 04 saves its network, in models_dir()
+EPOCHS, BATCH_SIZE = 5, 128  # notebook 04's recipe, after Deep Learning with Python, chapter 2
 
 
 class ModelFileError(RuntimeError):
@@ -54,4 +65,50 @@ def load_model(path: Path, input_shape: tuple[int, ...], n_outputs: int) -> kera
             f"{where} maps {model.input_shape} to {model.output_shape}, not {expected_in} to {expected_out}:"
             " it was saved from another architecture"
         )
+    return model
+
+
+def reference_network(**compile_args: object) -> keras.Model:
+    """Notebook 02's network, 784 → 512 (ReLU) → 10 (softmax), compiled as notebook 04 compiles it.
+
+    `compile_args` adds to the recipe's `compile` call (e.g. `steps_per_execution`, as `make bench` does).
+    """
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(784,)),
+            keras.layers.Dense(512, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ],
+        name="dense_mnist",
+    )
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"], **compile_args)
+    return model
+
+
+def train_reference(seed: int = 0) -> keras.Model:
+    """A reference network trained with notebook 04's recipe (seeded; one line of progress per epoch)."""
+    (x_train, y_train), _ = load_mnist(quiet=True)
+    keras.utils.set_random_seed(seed)
+    model = reference_network()
+    model.fit(
+        to_dense_inputs(x_train),
+        one_hot(y_train),
+        epochs=EPOCHS,
+        batch_size=BATCH_SIZE,
+        verbose=0,
+        callbacks=[EpochLogger()],
+    )
+    return model
+
+
+def load_or_train(path: Path | None = None, seed: int = 0) -> keras.Model:
+    """Notebook 04's trained network (`models/dense_mnist.keras`); if it is missing or unusable, say why and
+    what to do, and train one with 04's recipe meanwhile, so that the notebook still runs top to bottom."""
+    path = path or models_dir() / DENSE_MODEL
+    try:
+        model = load_model(path, input_shape=(784,), n_outputs=10)
+    except ModelFileError as err:
+        print(f"{err}; run 04_training.ipynb to save one. Meanwhile this trains one with its recipe:")
+        return train_reference(seed)
+    print(f"loaded the trained network from {display_path(path)}")
     return model

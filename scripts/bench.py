@@ -1,6 +1,6 @@
 """Measure how fast the course trains on this machine, against the least time the arithmetic needs.
 
-Usage: python scripts/bench.py [--seeds N] [--quick] [--all-paths] [--out DIR]   (`make bench`: no options)
+Usage: python -m scripts.bench [--seeds N] [--quick] [--all-paths] [--out DIR]   (`make bench`: no options)
 
 Writes results.json (every measurement) and results.md (the report the README points to) into
 bench/, each replaced atomically. It measures, one thing after another:
@@ -13,7 +13,9 @@ bench/, each replaced atomically. It measures, one thing after another:
    (0-4); the paths take turns, so that a busy spell on a shared machine hits them alike. A run
    records the whole `fit` call (what you wait for), each epoch (the first includes tracing),
    its CPU time and that of other programs meanwhile, and the test accuracy.
-3. Wall times: executing each notebook (as `make run` does, but nothing is written) and `make test`.
+3. Wall times: executing each notebook (as `make run` does, but nothing is written), `make test` in
+   this checkout (set up already), and `make test` in a fresh clone of its last commit (`bash .ci/run`
+   in a temporary folder, as CI runs it: set-up, data and notebook 06's 18 networks included).
 
 `--quick` trains with 2 seeds and skips step 3; `--all-paths` adds the candidates that were
 compared to choose the course's path (XLA, tf.data, oneDNN off), to show what each is worth.
@@ -29,6 +31,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,11 +40,11 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
-from run_notebooks import execute
 
 from helpers.paths import display_path, write_atomically
+from scripts.course import ROOT, course_notebooks
+from scripts.run_notebooks import execute
 
-ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "bench"
 SCHEMA_VERSION = 1
 
@@ -194,19 +197,13 @@ def train_once(path: TrainingPath, seed: int) -> dict:
     import tensorflow as tf
 
     from helpers import load_mnist, one_hot, to_dense_inputs
+    from helpers.models import reference_network
 
     (x_train, y_train), (x_test, y_test) = load_mnist(quiet=True)
     x_train, x_test = to_dense_inputs(x_train), to_dense_inputs(x_test)
     y_train, y_test = one_hot(y_train), one_hot(y_test)
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(WIDTHS[0],)),
-            keras.layers.Dense(WIDTHS[1], activation="relu"),
-            keras.layers.Dense(WIDTHS[2], activation="softmax"),
-        ]
-    )
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"], **path.compile_args)
+    model = reference_network(**path.compile_args)
     begins: list[float] = []
     ends: list[float] = []
     timer = keras.callbacks.LambdaCallback(
@@ -253,7 +250,7 @@ def busy_cpu_seconds() -> float | None:
 def train_in_subprocess(name: str, seed: int) -> dict:
     """Run `train_once` for PATHS[name] in a fresh Python process (clean memory, caches and thread pools)."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **PATHS[name].env}
-    command = [sys.executable, __file__, "--train-once", name, str(seed)]
+    command = [sys.executable, "-m", "scripts.bench", "--train-once", name, str(seed)]
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"training path {name!r} with seed {seed} failed:\n{done.stderr[-3000:]}")
@@ -316,7 +313,7 @@ def measure_training(names: Sequence[str], seeds: int, floor_seconds: float) -> 
 def time_notebooks() -> list[dict]:
     """Execute each notebook in a fresh kernel as `make run` does, but write nothing back; time each."""
     timings = []
-    for path in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+    for path in course_notebooks():
         started = time.perf_counter()
         try:
             execute(path)
@@ -333,6 +330,32 @@ def time_make_test() -> dict:
     started = time.perf_counter()
     done = subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, text=True, check=False)
     return {"seconds": time.perf_counter() - started, "exit_code": done.returncode}
+
+
+# What ties a process to this checkout; a fresh clone must find its own venv, data and models.
+CHECKOUT_ENV = ("MNIST_COURSE_DATA", "MNIST_COURSE_MODELS", "PYTHONPATH", "VIRTUAL_ENV")
+
+
+def time_fresh_clone(source: Path = ROOT, command: Sequence[str] = ("bash", ".ci/run")) -> dict:
+    """Clone `source`'s last commit into a temporary folder and time `command` there, as CI runs it.
+
+    The clone shares nothing with this checkout (no venv, data, models or cached results); the
+    environment keeps the network and the package caches of this machine, as a new user's would.
+    The folder is removed afterwards, whatever happened.
+    """
+    env = {name: value for name, value in os.environ.items() if name not in CHECKOUT_ENV} | {"CI": "true"}
+    with tempfile.TemporaryDirectory(prefix="mnist-course-fresh-clone-") as tmp:
+        clone = Path(tmp) / "mnist-course"
+        subprocess.run(["git", "clone", "--quiet", str(source), str(clone)], check=True, capture_output=True)
+        started = time.perf_counter()
+        done = subprocess.run(
+            list(command), cwd=clone, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+        )
+        seconds = time.perf_counter() - started
+    result = {"seconds": seconds, "exit_code": done.returncode, "command": " ".join(command)}
+    if done.returncode != 0:  # say why in results.json: the last lines the command printed
+        result["output_tail"] = (done.stdout + done.stderr)[-3000:]
+    return result
 
 
 # --- The machine --------------------------------------------------------------------------------
@@ -530,6 +553,10 @@ def wall_times_section(wall: dict | None) -> list[str]:
     test = wall["make_test"]
     lines += ["| command | wall time |", "|---|---|"]
     lines.append(f"| `make test` | {minutes(test['seconds'])}{'' if test['exit_code'] == 0 else ' (failed)'} |")
+    fresh = wall.get("fresh_clone")  # absent from the results of older runs
+    if fresh is not None:
+        what = f"`make test` in a fresh clone (`{fresh['command']}`, set-up included)"
+        lines.append(f"| {what} | {minutes(fresh['seconds'])}{'' if fresh['exit_code'] == 0 else ' (failed)'} |")
     for nb in wall["notebooks"]:
         lines.append(f"| executing `{nb['notebook']}` | {minutes(nb['seconds'])}{' (failed)' if nb['error'] else ''} |")
     lines.append(f"| all notebooks, one after another | {minutes(sum(nb['seconds'] for nb in wall['notebooks']))} |")
@@ -608,7 +635,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("make test ...")
         make_test = time_make_test()
         print(f"  {minutes(make_test['seconds'])}{'' if make_test['exit_code'] == 0 else ' (failed)'}")
-        results["wall_times"] = {"notebooks": notebooks, "make_test": make_test}
+        print("make test in a fresh clone (bash .ci/run) ...")
+        fresh_clone = time_fresh_clone()
+        print(f"  {minutes(fresh_clone['seconds'])}{'' if fresh_clone['exit_code'] == 0 else ' (failed)'}")
+        results["wall_times"] = {"notebooks": notebooks, "make_test": make_test, "fresh_clone": fresh_clone}
     results["load"]["after"] = os.getloadavg()[0]
     write_results(results, args.out)
     print(f"Written: {display_path(args.out / 'results.md')} and results.json beside it.")

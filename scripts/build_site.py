@@ -1,6 +1,6 @@
 """Build the course site: one HTML page per executed notebook, and an index (`make html`).
 
-Usage: python scripts/build_site.py [FOLDER]   (FOLDER defaults to site/)
+Usage: python -m scripts.build_site [FOLDER]   (FOLDER defaults to site/)
 
 Pages are made by nbconvert's HTMLExporter from the stored notebooks, as they are (nothing is run),
 with the template in scripts/site_templates/course: JupyterLab's look, figures embedded as PNG,
@@ -23,9 +23,10 @@ from nbconvert.exporters import HTMLExporter
 from nbformat.v4 import new_markdown_cell, new_notebook
 
 from helpers.paths import display_path, write_atomically
+from scripts.check_notebooks import read_opening
+from scripts.course import NOTEBOOKS as SOURCE
+from scripts.course import ROOT, course_notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "notebooks"
 TEMPLATES = Path(__file__).resolve().parent / "site_templates"
 INDEX = "index.html"
 COURSE_TITLE = "Handwritten digits: an MNIST notebook course"
@@ -56,16 +57,12 @@ class Entry:
 
 
 def read_entry(path: Path, nb: nbformat.NotebookNode) -> Entry:
-    """Title, goals and time from a notebook's first cell (the course's convention; see CONTRIBUTING.md)."""
-    first = nb.cells[0].source if nb.cells and nb.cells[0].cell_type == "markdown" else ""
-    title = re.search(r"^# (.+)$", first, re.MULTILINE)
-    goals = re.search(r"^\*\*You will learn to\*\*\s*\n(.+?)(?:\n\s*\n|\Z)", first, re.MULTILINE | re.DOTALL)
-    time = re.search(r"\*\*Time:\*\*\s*(.+?)(?=\s*\*\*|\n\s*\n|\Z)", first, re.DOTALL)
-    if not (title and goals and time):
-        raise ValueError(
-            f"{path.name}: its first cell needs a '# Title', a '**You will learn to**' list and a '**Time:**'"
-        )
-    return Entry(path, title[1].strip(), goals[1].strip(), " ".join(time[1].split()))
+    """Title, goals and time from a notebook's first cell, as the rulebook (scripts/check_notebooks.py) reads them."""
+    try:
+        title, goals, time = read_opening(nb)
+    except ValueError as err:
+        raise ValueError(f"{path.name}: {err}") from err
+    return Entry(path, title, goals, time)
 
 
 def exporter() -> HTMLExporter:
@@ -100,7 +97,7 @@ def index_notebook(entries: list[Entry]) -> nbformat.NotebookNode:
 
 def build_site(folder: Path, source: Path = SOURCE) -> list[Path]:
     """Write index.html and one page per course notebook into `folder`; return the files written."""
-    paths = sorted(source.glob("[0-9][0-9]_*.ipynb"))
+    paths = course_notebooks(source)
     if not paths:
         raise FileNotFoundError(f"no course notebooks (NN_name.ipynb) in {source}")
     notebooks = [nbformat.read(path, as_version=4) for path in paths]

@@ -1,9 +1,10 @@
-"""Check that stored notebooks are clean, so that a re-run changes only what really changed.
+"""The notebooks' rulebook: stored clean, so that a re-run changes only what really changed, and built the course's way.
 
-Usage: python scripts/check_notebooks.py notebooks/*.ipynb   (run by `make lint`)
+Usage: python -m scripts.check_notebooks [NOTEBOOK ...]   (`make lint`: every course notebook)
 
 Each rule below is one function that returns the problems it finds in one notebook; the
-policy they enforce, and why, is in CONTRIBUTING.md ("Notebook diffs"). Exit status 1 and one
+policy they enforce, and why, is in CONTRIBUTING.md ("Notebook conventions", "Notebook diffs").
+`make lint`, tests/test_notebooks.py and the site (scripts/build_site.py) all read these rules. Exit status 1 and one
 line per problem (notebook, cell, what is wrong, what to do) when any rule fails.
 """
 
@@ -20,8 +21,10 @@ from pathlib import Path
 
 import nbformat
 
-KERNEL_NAME = "mnist-course"
-KERNEL_DISPLAY_NAME = "Python 3 (MNIST course)"
+from helpers.paths import display_path
+from scripts.course import KERNEL as KERNEL_NAME
+from scripts.course import KERNEL_DISPLAY_NAME, course_notebooks
+
 MAX_PNG_BYTES = 150_000
 NOTEBOOK_METADATA = {"kernelspec", "language_info"}
 CELL_METADATA = {"tags", "jupyter"}
@@ -232,6 +235,115 @@ def check_solutions(nb: dict, raw: str) -> list[Problem]:
     return problems
 
 
+def source(cell: dict) -> str:
+    """A cell's source as one string (nbformat stores it as a string or a list of lines)."""
+    return "".join(cell.get("source", ""))
+
+
+def tags(cell: dict) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+TITLE = re.compile(r"\A# (.+)$", re.MULTILINE)
+GOALS = re.compile(r"^\*\*You will learn to\*\*\s*\n(.+?)(?:\n\s*\n|\Z)", re.MULTILINE | re.DOTALL)
+TIME = re.compile(r"\*\*Time:\*\*\s*(.+?)(?=\s*\*\*|\n\s*\n|\Z)", re.DOTALL)
+EXERCISES, SUMMARY = re.compile(r"^## Exercises\s*$", re.MULTILINE), re.compile(r"^## Summary\s*$", re.MULTILINE)
+TRY_NEXT = "## Try this next"
+EXERCISE_TAGS = {"exercise", "solution"}
+
+
+def read_opening(nb: dict) -> tuple[str, str, str]:
+    """Title, "You will learn to" list and time from the first cell (the site's index shows them); else ValueError."""
+    cells = nb["cells"]
+    first = source(cells[0]) if cells and cells[0]["cell_type"] == "markdown" else ""
+    title, goals, time = TITLE.search(first), GOALS.search(first), TIME.search(first)
+    if not (title and goals and time):
+        raise ValueError(
+            "the first cell needs a '# Title' on its first line, a '**You will learn to**' list and a '**Time:**'"
+        )
+    return title[1].strip(), goals[1].strip(), " ".join(time[1].split())
+
+
+def check_opening(nb: dict, raw: str) -> list[Problem]:
+    """A markdown cell opens the notebook with its title, what you will learn and how long it takes."""
+    try:
+        read_opening(nb)
+    except ValueError as err:
+        where = cell_name(0, nb["cells"][0]) if nb["cells"] else "notebook"
+        return [Problem("opening", where, str(err))]
+    return []
+
+
+def exercise_groups(cells: list[tuple[int, dict]]) -> list[tuple[list[tuple[int, dict]], list[tuple[int, dict]]]]:
+    """The (position, cell) pairs after '## Exercises' as (exercise cells, solution cells) groups, in order."""
+    groups: list[tuple[list, list]] = []
+    for i, cell in cells:
+        if "exercise" in tags(cell):
+            if not groups or groups[-1][1]:
+                groups.append(([], []))
+            groups[-1][0].append((i, cell))
+        elif groups:
+            groups[-1][1].append((i, cell))
+    return groups
+
+
+def check_exercises(nb: dict, raw: str) -> list[Problem]:
+    """After '## Summary' and '## Exercises': numbered exercises, each followed by its solution."""
+    cells = nb["cells"]
+    starts = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and EXERCISES.search(source(c))]
+    if len(starts) != 1:
+        return [
+            Problem("exercises", "notebook", f"{len(starts)} markdown cells have the heading '## Exercises'; one must")
+        ]
+    start = starts[0]
+    problems = []
+    before = "\n".join([source(c) for c in cells[:start]] + [source(cells[start]).split("## Exercises")[0]])
+    if not SUMMARY.search(before):
+        problems.append(
+            Problem("exercises", cell_name(start, cells[start]), "put a '## Summary' before '## Exercises'")
+        )
+    section = list(enumerate(cells))[start + 1 : -1]
+    for i, cell in section:
+        if len(tags(cell) & EXERCISE_TAGS) != 1:
+            problems.append(Problem("exercises", cell_name(i, cell), "tag it either exercise or solution"))
+    for i, cell in [*list(enumerate(cells))[: start + 1], (len(cells) - 1, cells[-1])]:
+        if tags(cell) & EXERCISE_TAGS:
+            problems.append(
+                Problem("exercises", cell_name(i, cell), "exercise and solution cells belong in '## Exercises'")
+            )
+    groups = exercise_groups(section)
+    if not groups or "exercise" not in tags(section[0][1]):
+        return [*problems, Problem("exercises", cell_name(start, cells[start]), "an exercise must follow the heading")]
+    for n, (exercise, solutions) in enumerate(groups, 1):
+        i, first = exercise[0]
+        if first["cell_type"] != "markdown" or not source(first).startswith(f"### Exercise {n}: "):
+            problems.append(Problem("exercises", cell_name(i, first), f"start it with '### Exercise {n}: <title>'"))
+        if not any(cell["cell_type"] == "code" for _, cell in solutions):
+            problems.append(
+                Problem("exercises", cell_name(i, first), f"exercise {n} needs a solution with code after it")
+            )
+        if solutions and solutions[0][1]["cell_type"] == "markdown":
+            j, cell = solutions[0]
+            if not source(cell).startswith("**Solution.**"):
+                problems.append(
+                    Problem("exercises", cell_name(j, cell), "start a markdown solution with '**Solution.**'")
+                )
+    return problems
+
+
+def check_try_next(nb: dict, raw: str) -> list[Problem]:
+    """The last cell, '## Try this next', offers one to three numbered ideas (no solutions)."""
+    if not nb["cells"]:
+        return [Problem("try-next", "notebook", f"end the notebook with a markdown cell '{TRY_NEXT}'")]
+    i, last = len(nb["cells"]) - 1, nb["cells"][-1]
+    if last["cell_type"] != "markdown" or not source(last).startswith(TRY_NEXT) or tags(last):
+        return [Problem("try-next", cell_name(i, last), f"the last cell must be an untagged markdown '{TRY_NEXT}'")]
+    items = [int(n) for n in re.findall(r"^(\d+)\. ", source(last), re.MULTILINE)]
+    if items != list(range(1, len(items) + 1)) or not 1 <= len(items) <= 3:
+        return [Problem("try-next", cell_name(i, last), f"number one to three ideas 1., 2., 3. (found {items})")]
+    return []
+
+
 RULES: dict[str, Callable[[dict, str], list[Problem]]] = {
     "layout": check_layout,
     "kernel": check_kernel,
@@ -244,6 +356,9 @@ RULES: dict[str, Callable[[dict, str], list[Problem]]] = {
     "images": check_images,
     "widgets": check_widgets,
     "solutions": check_solutions,
+    "opening": check_opening,
+    "exercises": check_exercises,
+    "try-next": check_try_next,
 }
 
 
@@ -263,14 +378,15 @@ def check_notebook(path: Path) -> list[Problem]:
 
 
 def main(paths: list[str]) -> int:
-    """Check each notebook; print every problem; exit 1 if there was any."""
-    if not paths:
+    """Check each notebook given (all the course's if none); print every problem; exit 1 if there was any."""
+    if paths[:1] in (["-h"], ["--help"]):
         print(__doc__)
         return 2
+    paths = paths or [str(path) for path in course_notebooks()]
     failed = 0
     for name in paths:
         for problem in check_notebook(Path(name)):
-            print(f"{name}: {problem}")
+            print(f"{display_path(name)}: {problem}")
             failed += 1
     if failed:
         print(f"{failed} problem(s) in the notebooks; see CONTRIBUTING.md, 'Notebook diffs'")

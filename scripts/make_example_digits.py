@@ -2,8 +2,8 @@
 
 Each picture is one MNIST test digit, enlarged and restyled (dark ink on paper, coloured pen and
 paper, off-centre on a wide page, a transparent background, chalk on a board, a thick marker, a
-faint pencil), so its true label is known. Run `make examples` to remake them; the output is the
-same on every run.
+faint pencil), so its true label is known. Run `make examples` (`python -m scripts.make_example_digits`)
+to remake them; the output is the same on every run.
 """
 
 from __future__ import annotations
@@ -12,12 +12,10 @@ import csv
 import io
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers.data import load_mnist
 from helpers.paths import examples_dir, write_atomically
 

@@ -1,6 +1,6 @@
 """Write the student copies of the course notebooks: the same notebooks without their solutions.
 
-Usage: python scripts/make_student_copies.py [FOLDER]   (`make student`; FOLDER defaults to student/)
+Usage: python -m scripts.make_student_copies [FOLDER]   (`make student`; FOLDER defaults to student/)
 
 Each notebook in notebooks/ is copied to FOLDER/notebooks/ through nbconvert's preprocessors: a
 TagRemovePreprocessor drops every cell tagged `solution`, and the outputs of the cells tagged
@@ -13,17 +13,20 @@ are removed.
 
 from __future__ import annotations
 
+import ast
+import builtins
 import sys
 from pathlib import Path
 
+from IPython.core.inputtransformer2 import TransformerManager
 from nbconvert.exporters import NotebookExporter
 from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
 from nbformat import NotebookNode
 
 from helpers.paths import display_path, write_atomically
+from scripts.course import NOTEBOOKS as SOURCE
+from scripts.course import ROOT, course_notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "notebooks"
 SOLUTION, EXERCISE = "solution", "exercise"
 
 
@@ -44,11 +47,6 @@ def student_exporter() -> NotebookExporter:
     return exporter
 
 
-def course_notebooks(source: Path = SOURCE) -> list[Path]:
-    """The course's numbered notebooks, in order."""
-    return sorted(source.glob("[0-9][0-9]_*.ipynb"))
-
-
 def assets(source: Path = SOURCE) -> list[Path]:
     """The other files in the notebooks folder (no notebooks, checkpoints or hidden files)."""
     return sorted(
@@ -58,6 +56,44 @@ def assets(source: Path = SOURCE) -> list[Path]:
         and path.suffix != ".ipynb"
         and not any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(source).parts)
     )
+
+
+def names_in(code: str) -> set[str] | None:
+    """Every name a code cell mentions (IPython magics translated first), or None if it cannot be parsed."""
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(code))
+    except SyntaxError:
+        return None
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {alias.asname or alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+    return names - set(dir(builtins))
+
+
+def cells_after_solutions(nb: NotebookNode) -> list[str]:
+    """The code cells a student copy keeps that mention a name a removed solution cell before them mentions.
+
+    Everything else a copy runs is the original's code in the original's order, and without the
+    solutions' code in between it sees the same names and values: running the original (nbval)
+    runs it. These cells may see other values, or none, in a copy: only they need the copy run.
+    """
+    from_solutions: set[str] = set()
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        names = names_in(cell.source)
+        if SOLUTION in cell.get("metadata", {}).get("tags", []):
+            from_solutions |= names if names is not None else {"*"}
+        elif from_solutions and (names is None or "*" in from_solutions or names & from_solutions):
+            shared = "cannot be parsed" if names is None else ", ".join(sorted(names & from_solutions)) or "everything"
+            found.append(f"cell {i + 1} ({cell.get('id')}): {shared}")
+    return found
 
 
 def make_student_copies(folder: Path, source: Path = SOURCE) -> list[Path]:

@@ -1,6 +1,6 @@
 """Execute the course notebooks in order, in place, and export the figures the README shows.
 
-Usage: python scripts/run_notebooks.py notebooks/01_*.ipynb ...
+Usage: python -m scripts.run_notebooks [NOTEBOOK ...]   (`make run`: every course notebook, in order)
 
 Each notebook runs in a fresh `mnist-course` kernel with the notebooks folder as its working
 directory. Its file is replaced only once it has run to the end: a failed or interrupted run
@@ -20,9 +20,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from helpers.paths import write_atomically
+from scripts.course import KERNEL, ROOT, course_notebooks
 
-KERNEL = "mnist-course"
-IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
+IMAGES = ROOT / "docs" / "images"
 TAG = "export-figure="
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -70,10 +70,11 @@ def export_figures(nb: nbformat.NotebookNode) -> list[Path]:
 
 
 def main(paths: list[str]) -> int:
-    """Execute each notebook in turn; stop at the first that fails."""
-    if not paths:
+    """Execute each notebook given (all the course's if none) in turn; stop at the first that fails."""
+    if paths[:1] in (["-h"], ["--help"]):
         print(__doc__)
         return 2
+    paths = paths or [str(path) for path in course_notebooks()]
     total = time.perf_counter()
     for i, name in enumerate(paths, 1):
         path = Path(name)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
+import subprocess
 from pathlib import Path
 
 import nbformat
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import bench
+from scripts import bench
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -141,6 +140,7 @@ def test_report_shows_the_figures() -> None:
             {"notebook": "04_training.ipynb", "seconds": 75.0, "error": "CellExecutionError: boom"},
         ],
         "make_test": {"seconds": 125.0, "exit_code": 0},
+        "fresh_clone": {"seconds": 430.0, "exit_code": 0, "command": "bash .ci/run"},
     }
     report = bench.render_markdown(made_up_results(wall))
     for expected in [
@@ -160,6 +160,7 @@ def test_report_shows_the_figures() -> None:
         "Per training step, in the steady epochs: reference 2.13 ms, course's path 1.07 ms, floor 1.56 ms.\n"
         "The course's path saves 1.07 ms a step, 2.5 s over the 2,345 steps of 5 epochs: the\n",
         "| `make test` | 2 min 05 s |",
+        "| `make test` in a fresh clone (`bash .ci/run`, set-up included) | 7 min 10 s |",
         "| executing `01_load_and_look.ipynb` | 12 s |",
         "| executing `04_training.ipynb` | 1 min 15 s (failed) |",
         "| all notebooks, one after another | 1 min 27 s |",
@@ -238,3 +239,43 @@ def test_zero_seeds_is_refused(capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit):
         bench.main(["--seeds", "0"])
     assert "--seeds must be at least 1" in capsys.readouterr().err
+
+
+def a_repository(tmp_path: Path, ci_script: str) -> Path:
+    """A tiny git repository whose `.ci/run` is `ci_script`: a fast stand-in for the course."""
+    repo = tmp_path / "repo"
+    (repo / ".ci").mkdir(parents=True)
+    (repo / ".ci" / "run").write_text(ci_script)
+    (repo / "uncommitted.txt").write_text("not in a clone")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", ".ci"], check=True)
+    subprocess.run([*git, "commit", "-qm", "ci"], check=True)
+    return repo
+
+
+def test_fresh_clone_runs_the_ci_script_in_a_clean_clone_and_cleans_up(tmp_path: Path, monkeypatch) -> None:
+    record = tmp_path / "seen.txt"
+    script = f'ls -A > {record}; echo "$CI ${{MNIST_COURSE_DATA-unset}}" >> {record}; pwd >> {record}\n'
+    monkeypatch.setenv("MNIST_COURSE_DATA", str(tmp_path / "this-checkout-s-data"))
+    result = bench.time_fresh_clone(a_repository(tmp_path, script))
+    assert result["exit_code"] == 0 and result["seconds"] > 0 and result["command"] == "bash .ci/run"
+    *files, env, folder = record.read_text().splitlines()
+    assert files == [".ci", ".git"]  # the last commit only: nothing uncommitted, no venv or data of ours
+    assert env == "true unset"  # CI, and nothing pointing back at this checkout
+    assert not Path(folder).exists() and "mnist-course-fresh-clone-" in folder  # removed afterwards
+
+
+def test_a_failing_fresh_clone_is_reported_with_its_last_lines(tmp_path: Path) -> None:
+    result = bench.time_fresh_clone(a_repository(tmp_path, "echo 'make: *** [test] Error 1'; exit 2\n"))
+    assert result["exit_code"] == 2 and "make: *** [test] Error 1" in result["output_tail"]
+    wall = {"notebooks": [], "make_test": {"seconds": 1.0, "exit_code": 0}, "fresh_clone": result}
+    assert "set-up included) |" in bench.render_markdown(made_up_results(wall)).split("(failed)")[0]
+
+
+def test_the_arithmetic_counts_the_network_that_trains() -> None:
+    """The FLOP counts use WIDTHS; `train_once` trains helpers.models.reference_network: the same network."""
+    from helpers.models import reference_network
+
+    model = reference_network()
+    assert (model.input_shape[1], *[layer.units for layer in model.layers]) == bench.WIDTHS

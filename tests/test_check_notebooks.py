@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,14 +11,14 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import check_notebooks
+from scripts import check_notebooks
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(100)).decode()
 
 
 def clean_notebook() -> nbformat.NotebookNode:
-    """A small notebook that follows every rule: executed in order, a figure, a collapsed solution."""
+    """A small notebook that follows every rule: goals first, executed in order, a figure, an exercise with its
+    collapsed solution, and "Try this next" last."""
     nb = new_notebook(
         metadata={
             "kernelspec": {"name": "mnist-course", "display_name": "Python 3 (MNIST course)", "language": "python"},
@@ -29,8 +28,13 @@ def clean_notebook() -> nbformat.NotebookNode:
     solution = new_code_cell("print(sum(range(4)))", execution_count=3)
     solution.metadata = {"tags": ["solution"], "jupyter": {"source_hidden": True}}
     solution.outputs = [new_output("stream", name="stdout", text="6\n")]
+    exercise = new_markdown_cell("### Exercise 1: Add up\n\nAdd the numbers below 4.")
+    exercise.metadata = {"tags": ["exercise"]}
     nb.cells = [
-        new_markdown_cell("# A notebook\n\nData in `data/mnist.npz`, the Keras cache in `~/.keras`."),
+        new_markdown_cell(
+            "# A notebook\n\nData in `data/mnist.npz`, the Keras cache in `~/.keras`.\n\n"
+            "**You will learn to**\n- keep a notebook clean.\n\n**Time:** about 5 minutes."
+        ),
         new_code_cell("print(x)", execution_count=1, outputs=[new_output("stream", name="stdout", text="1.55 MB\n")]),
         new_code_cell(
             "figure",
@@ -38,9 +42,18 @@ def clean_notebook() -> nbformat.NotebookNode:
             outputs=[new_output("execute_result", {"image/png": PNG, "text/plain": "<Figure>"}, execution_count=2)],
         ),
         new_code_cell(""),
+        new_markdown_cell("## Summary\n\nIt is clean.\n\n## Exercises"),
+        exercise,
         solution,
+        new_markdown_cell("## Try this next\n\n1. Break a rule.\n2. Fix it."),
     ]
     return nb
+
+
+def solution_in_words() -> nbformat.NotebookNode:
+    cell = new_markdown_cell("**Solution.** 6.")
+    cell.metadata = {"tags": ["solution"], "jupyter": {"source_hidden": True}}
+    return cell
 
 
 def rules_broken(tmp_path: Path, nb: dict, raw: str | None = None) -> set[str]:
@@ -104,7 +117,20 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
         "a widget view",
         lambda nb: figure(nb, {"application/vnd.jupyter.widget-view+json": {"model_id": "5f1c", "version_major": 2}}),
     ),
-    ("solutions", "an expanded solution", lambda nb: nb.cells[4].metadata.pop("jupyter")),
+    ("solutions", "an expanded solution", lambda nb: nb.cells[6].metadata.pop("jupyter")),
+    ("opening", "no goals", lambda nb: nb.cells[0].update(source="# A notebook\n\n**Time:** 5 minutes.")),
+    ("opening", "a title not on the first line", lambda nb: nb.cells[0].update(source="Hi\n" + nb.cells[0].source)),
+    ("exercises", "no summary before the exercises", lambda nb: nb.cells[4].update(source="## Exercises")),
+    ("exercises", "an exercise without its number", lambda nb: nb.cells[5].update(source="### Add up")),
+    ("exercises", "an untagged cell among them", lambda nb: nb.cells[5].metadata.pop("tags")),
+    ("exercises", "a solution without code", lambda nb: nb.cells.__setitem__(6, solution_in_words())),
+    (
+        "exercises",
+        "a second '## Exercises'",
+        lambda nb: nb.cells[0].update(source=nb.cells[0].source + "\n## Exercises"),
+    ),
+    ("try-next", "no 'Try this next' at the end", lambda nb: nb.cells[7].update(source="## Next steps\n\n1. Rest.")),
+    ("try-next", "four ideas", lambda nb: nb.cells[7].update(source="## Try this next\n\n1. a\n2. b\n3. c\n4. d")),
 ]
 
 

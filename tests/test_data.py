@@ -148,31 +148,3 @@ def test_wheel_with_another_checksum_is_refused(tmp_path: Path) -> None:
     wheel.write_bytes(b"PK not the real wheel")
     with pytest.raises(MnistDataError, match="fails its SHA-256 check"):
         data.hub_pickle_from_wheel(wheel)
-
-
-def test_dense_inputs_flatten_and_scale(mnist: Splits) -> None:
-    x = data.to_dense_inputs(mnist[1][0][:100])
-    assert x.shape == (100, 784) and x.dtype == np.float32
-    assert x.min() == 0.0 and x.max() == 1.0
-    assert np.array_equal(np.rint(x * 255).astype(np.uint8).reshape(100, 28, 28), mnist[1][0][:100])
-    with pytest.raises(ValueError, match=r"\(n, 28, 28\)"):
-        data.to_dense_inputs(np.zeros((3, 784), np.uint8))
-    with pytest.raises(ValueError, match="expected uint8 images"):
-        data.to_dense_inputs(x.reshape(100, 28, 28))  # already scaled: scaling twice would be silent
-
-
-def test_one_hot() -> None:
-    assert data.one_hot(np.array([2, 0])).tolist() == [[0, 0, 1] + [0] * 7, [1] + [0] * 9]
-    assert data.one_hot(np.array([1]), n_classes=3).dtype == np.float32
-    for bad in (np.array([10]), np.array([-1]), np.zeros((2, 2), int), np.array([1.0, 2.0])):
-        with pytest.raises(ValueError, match=r"labels in 0\.\.9"):
-            data.one_hot(bad)
-
-
-def test_image_inputs_keep_the_grid_and_add_a_channel(mnist) -> None:
-    images = mnist[1][0][:10]
-    x = data.to_image_inputs(images)
-    assert x.shape == (10, 28, 28, 1) and x.dtype == np.float32
-    assert np.array_equal(x[..., 0], images / np.float32(255))
-    with pytest.raises(ValueError, match="expected uint8"):
-        data.to_image_inputs(x[..., 0])

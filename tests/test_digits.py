@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.data import Splits, one_hot, to_dense_inputs
+from helpers.data import Splits
 from helpers.digits import ImageError, grayscale, to_mnist
+from helpers.inputs import one_hot, to_dense_inputs
+from scripts import make_example_digits as examples
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "notebooks" / "examples"
-
-
-def _load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-examples = _load_script("make_example_digits")
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +23,11 @@ def dense_model(mnist: Splits):
     """The course's dense network after two epochs: good enough to tell digits apart (~97 %)."""
     import keras
 
+    from helpers.models import reference_network
+
     (x_train, y_train), _ = mnist
     keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [keras.Input(shape=(784,)), keras.layers.Dense(512, activation="relu"), keras.layers.Dense(10, "softmax")]
-    )
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    model = reference_network()
     model.fit(to_dense_inputs(x_train), one_hot(y_train), epochs=2, batch_size=128, verbose=0)
     return model
 
@@ -163,3 +154,34 @@ def test_grayscale_uses_luminance() -> None:
     rgb[..., 1] = 255  # pure green is fairly light
     assert grayscale(rgb) == pytest.approx(np.full((4, 4), 0.587), abs=1e-3)
     assert grayscale(Image.fromarray(rgb)) == pytest.approx(np.full((4, 4), 0.587), abs=1e-3)
+
+
+def sideways_photo(digit: np.ndarray) -> tuple[Image.Image, Image.Image]:
+    """A digit as a phone stores a portrait photo: the upright picture, and its pixels turned a quarter
+    counter-clockwise with EXIF orientation 6 ("turn 90° clockwise to show it")."""
+    upright = Image.fromarray(255 - digit).resize((84, 112))  # dark ink on light paper, taller than wide
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    exif = stored.getexif()
+    exif[0x0112] = 6  # Orientation
+    stored.info["exif"] = exif.tobytes()
+    return upright, stored
+
+
+@pytest.mark.parametrize("given", ["png-path", "jpeg-path", "pil-image", "uploaded-bytes"])
+def test_a_photo_is_turned_upright_by_its_exif_orientation(given: str, tmp_path: Path, mnist: Splits) -> None:
+    """The drawing pad's upload is `Image.open` of the bytes, the `uploaded-bytes` case."""
+    upright, stored = sideways_photo(mnist[1][0][0])
+    fmt = "JPEG" if given == "jpeg-path" else "PNG"
+    path = tmp_path / f"photo.{fmt.lower()}"
+    stored.save(path, fmt, exif=stored.info["exif"], quality=95)
+    assert Image.open(path).getexif()[0x0112] == 6 and Image.open(path).size == (112, 84)  # stored sideways
+    picture = {
+        "png-path": path,
+        "jpeg-path": str(path),
+        "pil-image": Image.open(path),
+        "uploaded-bytes": Image.open(io.BytesIO(path.read_bytes())),
+    }[given]
+    out, expected = to_mnist(picture).astype(int), to_mnist(upright).astype(int)
+    sideways = to_mnist(np.asarray(Image.open(path))).astype(int)  # an array has no EXIF: used as stored
+    assert np.abs(out - expected).mean() < 3  # gray levels out of 255; JPEG adds a little noise
+    assert np.abs(sideways - expected).mean() > 20  # the pixels as stored are far from it: the turn matters

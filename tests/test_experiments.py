@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from helpers import experiments
-from helpers.experiments import cache_path, cached_run
+from helpers.experiments import cache_path, cached_run, code_fingerprint
 
 
 class Counter:
@@ -62,7 +64,7 @@ def test_an_upgrade_of_the_libraries_runs_again(tmp_path: Path, monkeypatch: pyt
 def test_a_damaged_entry_is_run_again_and_replaced(tmp_path: Path, damage) -> None:
     run = Counter({"test_accuracy": 0.5})
     cached_run({"seed": 0}, run, tmp_path)
-    damage(cache_path({"seed": 0}, tmp_path))
+    damage(cache_path({"seed": 0}, run, tmp_path))
     assert cached_run({"seed": 0}, run, tmp_path) == {"test_accuracy": 0.5}
     assert run.calls == 2
     assert cached_run({"seed": 0}, run, tmp_path) == {"test_accuracy": 0.5} and run.calls == 2
@@ -95,4 +97,78 @@ def test_a_read_only_cache_warns_and_still_returns_the_result(tmp_path: Path, mo
 
 def test_the_cache_lives_in_the_data_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MNIST_COURSE_DATA", os.fspath(tmp_path))
-    assert cache_path({"seed": 0}).parent == tmp_path / "experiments"
+    assert cache_path({"seed": 0}, Counter()).parent == tmp_path / "experiments"
+
+
+# Notebook 06 in miniature: a model, settings and a training function defined in cells, and the
+# call that caches each run. A learner edits a cell and runs it again; the cache must notice.
+NOTEBOOK = """
+def build(units):
+    return {"units": units, "activation": "relu"}
+
+
+LEARNING_RATES = {"RMSprop": 0.001}
+
+
+def train(seed, units):
+    trainings.count += 1
+    return {"model": build(units), "learning_rate": LEARNING_RATES["RMSprop"], "seed": seed}
+
+
+def unrelated():
+    return "not part of any run"
+
+
+def experiment(**config):
+    return cached_run(config, lambda: train(**config), cache_dir)
+"""
+
+
+class Trainings:
+    """How many times a notebook's `train` really ran (an object, so the fingerprint ignores its value)."""
+
+    count = 0
+
+
+def run_cells(source: str, cache_dir: Path, trainings: Trainings) -> dict:
+    """Execute the notebook's cells in a fresh namespace, as a restarted kernel would, and run one experiment."""
+    namespace = {"cached_run": cached_run, "cache_dir": cache_dir, "trainings": trainings}
+    exec(compile(source, "<cell>", "exec"), namespace)
+    return namespace["experiment"](seed=0, units=512)
+
+
+@pytest.mark.parametrize(
+    ("edit", "trains_again"),
+    [
+        (lambda s: s, False),
+        (lambda s: "\n\n# a comment, and the cells moved down\n\n" + s, False),
+        (lambda s: s.replace('"not part of any run"', '"edited"'), False),
+        (lambda s: s.replace('"activation": "relu"', '"activation": "tanh"'), True),
+        (lambda s: s.replace('{"RMSprop": 0.001}', '{"RMSprop": 0.01}'), True),
+        (lambda s: s.replace('"seed": seed}', '"seed": seed, "note": 1}'), True),
+    ],
+    ids=["same-cells-rerun", "moved", "unrelated-function-edited", "model-edited", "setting-edited", "train-edited"],
+)
+def test_editing_the_code_a_run_calls_runs_it_again(tmp_path: Path, edit, trains_again: bool) -> None:
+    trainings = Trainings()
+    first = run_cells(NOTEBOOK, tmp_path, trainings)
+    again = run_cells(edit(NOTEBOOK), tmp_path, trainings)
+    assert trainings.count == (2 if trains_again else 1)
+    assert (again != first) == trains_again
+
+
+def test_the_code_fingerprint_is_the_same_in_another_process() -> None:
+    """A restarted kernel finds the results of the same code: the fingerprint depends on no address or hash seed."""
+    script = NOTEBOOK + "\nimport sys\nprint(code_fingerprint(lambda: train(seed=0, units={1, 2, 'a'})))"
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", f"from helpers.experiments import code_fingerprint, cached_run\n{script}"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1 and len(outputs.pop().strip()) == 20
+    assert code_fingerprint(lambda: 1) != code_fingerprint(lambda: 2)

@@ -17,12 +17,12 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import keras
-import nbformat
 import numpy as np
 import pytest
 from keras.src.backend.common import global_state
@@ -300,11 +300,20 @@ else:
 
 
 def run_helpers(
-    what: str, folder: Path, good: Path, prefix: list[str] | None = None, shell_setup: str = ""
+    what: str,
+    folder: Path,
+    good: Path,
+    prefix: list[str] | None = None,
+    shell_setup: str = "",
+    python: tuple[str, dict[str, str]] | None = None,
 ) -> subprocess.CompletedProcess:
-    """`load` or `main` (= make data) in a fresh Python, with the data cache in `folder`, maybe as another user."""
-    env = {**os.environ, "MNIST_COURSE_DATA": str(folder)}
-    cmd = [*(prefix or []), sys.executable, "-c", SCRIPT, what, str(good)]
+    """`load` or `main` (= make data) in a fresh Python, with the data cache in `folder`, maybe as another user.
+
+    `python` is another interpreter and the environment it needs (`readable_python`), else this one.
+    """
+    executable, extra_env = python or (sys.executable, {})
+    env = {**os.environ, **extra_env, "MNIST_COURSE_DATA": str(folder)}
+    cmd = [*(prefix or []), executable, "-P", "-c", SCRIPT, what, str(good)]  # -P: not `helpers` from the cwd
     if shell_setup:
         cmd = ["unshare", "-m", "sh", "-c", f'{shell_setup} && exec "$@"', "sh", *cmd]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
@@ -324,6 +333,72 @@ needs_unshare = pytest.mark.skipif(
 )
 
 
+NOT_NEEDED_BY_NOBODY = (
+    "site-packages",
+    "test",
+    "idlelib",
+    "tkinter",
+    "turtledemo",
+    "ensurepip",
+    "config-*",
+)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    """A hard link (instant, no space) where the file system allows it, else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def readable_python(folder: Path, helpers: Path = ROOT / "helpers") -> tuple[str, dict[str, str]]:
+    """This Python, NumPy and `helpers` laid out in `folder`, for a user who cannot read the checkout or the venv.
+
+    As root, the checkout often lies in a folder no one else may enter (`mktemp -d`, /root), and so may
+    the interpreter and the virtualenv. `nobody` gets its own readable layout instead: the interpreter,
+    its shared library and standard library, NumPy, and the helpers package with a plain `__init__`
+    (`helpers.data` needs NumPy only). Returns the interpreter's path and the environment to run it with.
+    """
+    import numpy
+
+    lib = folder / "lib"
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    site = lib / stdlib.name / "site-packages"
+    ignore = shutil.ignore_patterns(*NOT_NEEDED_BY_NOBODY)
+    shutil.copytree(stdlib, lib / stdlib.name, ignore=ignore, copy_function=_link_or_copy)
+    for package in (Path(numpy.__file__).parent, Path(numpy.__file__).parent.with_name("numpy.libs")):
+        if package.is_dir():
+            shutil.copytree(package, site / package.name, copy_function=_link_or_copy)
+    if sysconfig.get_config_var("Py_ENABLE_SHARED"):  # the interpreter needs libpython3.X.so beside it
+        shared_lib = Path(sysconfig.get_config_var("LIBDIR")) / sysconfig.get_config_var("INSTSONAME")
+        _link_or_copy(str(shared_lib), str(lib / shared_lib.name))
+    (folder / "bin").mkdir()
+    python = folder / "bin" / "python3"
+    _link_or_copy(str(Path(sys._base_executable).resolve()), str(python))
+    shutil.copytree(helpers, folder / "code" / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "code" / "helpers" / "__init__.py").write_text('"""The course helpers, without the plots."""\n')
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(path.stat().st_mode | (0o755 if path.is_dir() else 0o444))
+    env = {
+        "PYTHONHOME": str(folder),
+        "PYTHONPATH": str(folder / "code"),
+        "LD_LIBRARY_PATH": str(lib),
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    return str(python), env
+
+
+@pytest.fixture(scope="session")
+def nobody_python(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """`readable_python` in a folder every user may enter (pytest's own temporary folders are root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="mnist-nobody-python-"))
+    folder.chmod(0o755)
+    yield readable_python(folder / "python")
+    shutil.rmtree(folder)
+
+
 @pytest.fixture
 def shared(good_npz: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Path]]:
     """A folder every user may enter (pytest's tmp_path is private to root), holding a readable good copy."""
@@ -340,40 +415,60 @@ def shared(good_npz: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pa
 
 
 @needs_setpriv
-def test_unreadable_cache_as_nobody(shared: tuple[Path, Path]) -> None:
+def test_unreadable_cache_as_nobody(shared: tuple[Path, Path], nobody_python: tuple[str, dict[str, str]]) -> None:
     folder, good = shared
     cache = folder / "data" / "mnist.npz"
     cache.parent.mkdir(mode=0o755)
     shutil.copy(good, cache)
     cache.chmod(0o600)  # root's file, unreadable to others
-    done = run_helpers("load", cache.parent, good, AS_NOBODY)
+    done = run_helpers("load", cache.parent, good, AS_NOBODY, python=nobody_python)
     assert done.returncode == 1
     assert "mnist.npz cannot be opened (Permission denied); run `make data`" in done.stderr
-    done = run_helpers("main", cache.parent, good, AS_NOBODY)  # make data: cannot replace it in root's folder
+    done = run_helpers(
+        "main", cache.parent, good, AS_NOBODY, python=nobody_python
+    )  # make data: cannot replace it in root's folder
     assert done.returncode == 1 and "could not write" in done.stderr and "Permission denied" in done.stderr
     assert cache.read_bytes() == good.read_bytes()
 
 
 @needs_setpriv
-def test_folder_without_write_access_as_nobody(shared: tuple[Path, Path]) -> None:
+def test_folder_without_write_access_as_nobody(
+    shared: tuple[Path, Path], nobody_python: tuple[str, dict[str, str]]
+) -> None:
     folder, good = shared
     (folder / "data").mkdir(mode=0o755)  # root's folder: nobody may read, not write
-    done = run_helpers("load", folder / "data", good, AS_NOBODY)
+    done = run_helpers("load", folder / "data", good, AS_NOBODY, python=nobody_python)
     assert done.returncode == 0, done.stderr
     assert "loaded (60000, 28, 28)" in done.stdout and "could not save it to" in done.stdout
-    done = run_helpers("main", folder / "data", good, AS_NOBODY)
+    done = run_helpers("main", folder / "data", good, AS_NOBODY, python=nobody_python)
     assert done.returncode == 1
     assert "could not write" in done.stderr and "make the folder writable" in done.stderr
     assert list((folder / "data").iterdir()) == []
 
 
 @needs_setpriv
-def test_folder_that_cannot_be_entered_as_nobody(shared: tuple[Path, Path]) -> None:
+def test_folder_that_cannot_be_entered_as_nobody(
+    shared: tuple[Path, Path], nobody_python: tuple[str, dict[str, str]]
+) -> None:
     folder, good = shared
     (folder / "private").mkdir(mode=0o700)
-    done = run_helpers("load", folder / "private" / "data", good, AS_NOBODY)
+    done = run_helpers("load", folder / "private" / "data", good, AS_NOBODY, python=nobody_python)
     assert done.returncode == 1
     assert "cannot be checked (Permission denied): set MNIST_COURSE_DATA to another folder" in done.stderr
+
+
+@needs_setpriv
+def test_nobody_runs_the_helpers_of_a_checkout_it_cannot_enter(shared: tuple[Path, Path]) -> None:
+    """The tests above pass wherever the checkout is: here its helpers sit in a folder only root may enter."""
+    folder, good = shared
+    private = folder / "private-checkout"
+    private.mkdir(mode=0o700)
+    shutil.copytree(ROOT / "helpers", private / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    assert subprocess.run([*AS_NOBODY, "ls", str(private)], capture_output=True).returncode != 0
+    python = readable_python(folder / "python", helpers=private / "helpers")
+    done = run_helpers("load", folder / "data", good, AS_NOBODY, python=python)
+    assert done.returncode == 0, done.stderr
+    assert "loaded (60000, 28, 28)" in done.stdout
 
 
 @needs_unshare
@@ -493,21 +588,14 @@ def test_saved_model_fault_is_refused_clearly(fault: str, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("fault", MODEL_FAULTS)
-def test_notebook_05_says_so_and_trains_its_own(fault: str, tmp_path: Path, capsys) -> None:
-    """Notebook 05's load cell, run as stored, on each faulty file: it says what happened and what to do."""
-    nb = nbformat.read(ROOT / "notebooks" / "05_confusion_matrix.ipynb", as_version=4)
-    [cell] = [c for c in nb.cells if c.cell_type == "code" and "load_model(model_path" in c.source]
+def test_load_or_train_says_so_and_trains_one(fault: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    """What notebooks 05, 07 and 08 do with each faulty file: say what happened and what to do, then train."""
     make, message = MODEL_FAULTS[fault]
     make(tmp_path / "dense_mnist.keras")
-    namespace = {
-        "models_dir": lambda: tmp_path,
-        "load_model": load_model,
-        "ModelFileError": ModelFileError,
-        "display_path": display_path,
-    }
-    exec(cell.source, namespace)
+    trained = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10)])
+    monkeypatch.setattr(models, "train_reference", lambda seed: trained)  # the real training: test_models.py
+    assert models.load_or_train(tmp_path / "dense_mnist.keras") is trained
     said = capsys.readouterr().out
-    assert namespace["model"] is None  # so its next cell trains one with 04's recipe
     assert "run 04_training.ipynb to save one" in said and "trains one" in said
     assert re.search(message, said)
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import run_notebooks
+from scripts import run_notebooks
+from scripts.course import course_notebooks
 
 PNG = base64.b64encode(b"\x89PNG fake").decode()
 
@@ -127,7 +127,8 @@ def test_killed_run_leaves_the_notebook_unchanged_and_no_kernel_behind(sig, targ
     path, pid_file, block = sleepy_notebook(tmp_path)
     before = path.read_bytes()
     runner = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), str(path)],
+        [sys.executable, "-m", "scripts.run_notebooks", str(path)],
+        cwd=ROOT,
         start_new_session=True,  # its own process group, as `make run` in a terminal
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -148,14 +149,11 @@ def test_killed_run_leaves_the_notebook_unchanged_and_no_kernel_behind(sig, targ
 
 
 def test_leftover_temporary_notebook_is_never_picked_up(tmp_path: Path) -> None:
-    """A run killed mid-write can leave `.NAME.XXXX.tmp.ipynb`: `make run`'s glob, git and pytest all skip it."""
+    """A run killed mid-write can leave `.NAME.XXXX.tmp.ipynb`: the scripts' notebook list, git and pytest skip it."""
     (tmp_path / "notebooks").mkdir()
     for name in ("01_a.ipynb", ".01_a.k1ll3d.tmp.ipynb"):
         (tmp_path / "notebooks" / name).write_text("{}")
-    make_glob = subprocess.run(
-        ["sh", "-c", "echo notebooks/[0-9]*.ipynb"], cwd=tmp_path, capture_output=True, text=True
-    )
-    assert make_glob.stdout.split() == ["notebooks/01_a.ipynb"]
+    assert course_notebooks(tmp_path / "notebooks") == [tmp_path / "notebooks" / "01_a.ipynb"]
     ignored = ["git", "check-ignore", "-q", "--no-index", "notebooks/.04_training.k1ll3d.tmp.ipynb"]
     assert subprocess.run(ignored, cwd=ROOT).returncode == 0
     addopts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["addopts"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +17,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import build_site
+from scripts import build_site
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's packages chromium and chromium-driver (`make browser`)
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

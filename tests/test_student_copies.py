@@ -11,8 +11,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import make_student_copies as student
+from scripts import make_student_copies as student
+from scripts.course import KERNEL
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDENT = ROOT / "student"  # where `make student` writes: the copies run from student/notebooks
@@ -78,15 +78,44 @@ def test_student_folder_is_ignored_by_git_and_pytest(copies: dict[str, Path]) ->
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_copy_runs_top_to_bottom(path: Path, copies: dict[str, Path], models_dir: Path) -> None:
-    """Run in order, in student/notebooks, in the course kernel: a student's first run must not fail."""
+    """A student's first run must not fail. A copy runs the original's code, in its order, without the solution
+    cells (the test above); nbval has run all of it in the original. Only a kept cell that mentions a name a
+    removed solution mentions can behave otherwise, so a copy is run (in student/notebooks, in the course
+    kernel) only if it has one."""
+    if not student.cells_after_solutions(nbformat.read(path, as_version=4)):
+        return  # nothing in the copy can run differently from the original nbval ran
     copy = copies[path.name]
     nb = nbformat.read(copy, as_version=4)
-    client = NotebookClient(
-        nb, kernel_name="mnist-course", timeout=900, resources={"metadata": {"path": str(copy.parent)}}
-    )
+    client = NotebookClient(nb, kernel_name=KERNEL, timeout=900, resources={"metadata": {"path": str(copy.parent)}})
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
     stderr = [o for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
     assert not stderr
+
+
+def notebook_of(*cells: tuple[str, str]) -> nbformat.NotebookNode:
+    """A notebook of code cells, each given as (tag or "", source)."""
+    made = []
+    for tag, source in cells:
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["tags"] = [tag] if tag else []
+        made.append(cell)
+    return nbformat.v4.new_notebook(cells=made)
+
+
+def test_cells_that_may_run_differently_in_a_copy_are_found() -> None:
+    nb = notebook_of(
+        ("", "%matplotlib inline\nimport numpy as np\nx = np.arange(3)"),
+        ("exercise", "def f(a):\n    return a * 2"),  # before any solution: the same as in the original
+        ("solution", "answer = f(x)\nx.sort()"),
+        ("exercise", "import matplotlib.pyplot as plt"),  # mentions nothing a solution did
+        ("exercise", "print(answer)"),  # fails in the copy: only the solution defined it
+        ("exercise", "print(x.sum())"),  # the solution changed x in place
+        ("exercise", "if x ("),  # cannot be read: run the copy to be sure
+    )
+    found = student.cells_after_solutions(nb)
+    assert [line.split(":")[0] for line in found] == [f"cell {i + 1} ({nb.cells[i].id})" for i in (4, 5, 6)]
+    assert found[0].endswith("answer") and found[1].endswith(": x") and found[2].endswith("cannot be parsed")
+    assert student.cells_after_solutions(notebook_of(("", "x = 1"), ("solution", "print(x)"))) == []
 
 
 def test_copies_bring_the_notebooks_files_and_drop_stale_copies(tmp_path: Path) -> None:

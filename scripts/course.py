@@ -1,0 +1,19 @@
+"""What every script knows about the course: where its checkout is, its notebooks, and its kernel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers.kernel import DISPLAY_NAME as KERNEL_DISPLAY_NAME
+from helpers.kernel import NAME as KERNEL
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"  # 01_load_and_look.ipynb ...; never .NAME.XXXX.tmp.ipynb left by a killed write
+
+__all__ = ["KERNEL", "KERNEL_DISPLAY_NAME", "NOTEBOOKS", "ROOT", "course_notebooks"]
+
+
+def course_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
+    """The course's numbered notebooks in `folder`, in order."""
+    return sorted(folder.glob(NOTEBOOK_PATTERN))
