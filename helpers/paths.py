@@ -51,9 +51,10 @@ def examples_dir() -> Path:
 
 
 def display_path(path: Path | str) -> str:
-    """A path as a reader should see it: relative to the checkout or to ~, never a machine's full path."""
+    """A path as a reader should see it: relative to the checkout (or, without one, to the working
+    directory, i.e. the notebook's folder) or to ~, never a machine's full path."""
     path = Path(path).expanduser().resolve()
-    root = project_root()
+    root = project_root() or Path.cwd().resolve()
     for base, prefix in ((root, ""), (Path.home().resolve(), "~/")):
         if base is not None and path.is_relative_to(base):
             return prefix + path.relative_to(base).as_posix()

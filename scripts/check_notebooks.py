@@ -20,8 +20,9 @@ from pathlib import Path
 
 import nbformat
 
-KERNEL_NAME = "mnist-course"
-KERNEL_DISPLAY_NAME = "Python 3 (MNIST course)"
+# The kernel Colab and every Jupyter know; in the course's environment it is the course kernel (helpers/kernel.py).
+KERNEL_NAME = "python3"
+KERNEL_DISPLAY_NAME = "Python 3"
 MAX_PNG_BYTES = 150_000
 NOTEBOOK_METADATA = {"kernelspec", "language_info"}
 CELL_METADATA = {"tags", "jupyter"}
@@ -92,12 +93,14 @@ def check_layout(nb: dict, raw: str) -> list[Problem]:
 
 
 def check_kernel(nb: dict, raw: str) -> list[Problem]:
-    """Every notebook names the course's kernel, so that it opens and runs with the pinned packages."""
+    """Every notebook names `python3`: Colab opens it without a notice, `make lab` runs the course kernel."""
     spec = nb.get("metadata", {}).get("kernelspec", {})
     if spec.get("name") != KERNEL_NAME or spec.get("display_name") != KERNEL_DISPLAY_NAME:
         found = f"{spec.get('name')!r} ({spec.get('display_name')!r})"
         return [
-            Problem("kernel", "metadata", f"kernel is {found}; pick {KERNEL_DISPLAY_NAME!r} ({KERNEL_NAME}) and save")
+            Problem(
+                "kernel", "metadata", f"kernel is {found}; `make colab` stores {KERNEL_DISPLAY_NAME!r} ({KERNEL_NAME})"
+            )
         ]
     return []
 

@@ -171,7 +171,7 @@ def run_notebook(env: Environment, venv: Path, notebook: Path, work: Path, repo:
         "JUPYTER_PATH": str(kernel_dir(venv, work / "jupyter")),
         "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip")),
         REPO_ENV: repo,
-        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # ipykernel's debugger would warn on every start
     }
     nb = nbformat.read(folder / notebook.name, as_version=4)
     problems, saved = [], dict(os.environ)
@@ -179,7 +179,9 @@ def run_notebook(env: Environment, venv: Path, notebook: Path, work: Path, repo:
     try:
         os.environ.clear()
         os.environ.update(environ)  # the kernel inherits this process's environment
-        client = NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT, resources={"metadata": {"path": str(folder)}})
+        client = NotebookClient(
+            nb, kernel_name="python3", timeout=CELL_TIMEOUT, resources={"metadata": {"path": str(folder)}}
+        )
         client.execute()
     except Exception as err:  # noqa: BLE001 - a failing cell, a dead kernel or a timeout: report and go on
         problems.append(f"{type(err).__name__}: {str(err).strip()[-1500:]}")
