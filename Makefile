@@ -5,27 +5,38 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The course's environment: every package, exact and with its hashes (`make lock` remakes it).
+LOCK   := requirements.lock
+# `make lock` runs uv, a well-kept resolver, from a small environment of its own (setting up needs only pip).
+UV_VERSION := 0.13.9
+LOCK_TOOL  := $(HOME)/.cache/mnist-course/lock-tool
 
 export TF_CPP_MIN_LOG_LEVEL := 3
 
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
 
-.PHONY: help setup data run test lint lab examples student html browser bench clean clean-all conda-setup conda-lab
+.PHONY: help setup lock data run test test-compat colab lint lab examples student html browser bench clean clean-all conda-setup conda-lab
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 	  || { echo "error: the course needs Python 3.11 or newer; run e.g. 'make setup PYTHON=python3.11'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m helpers.kernel install
 	@touch $@
 
-setup: $(STAMP) data ## Create .venv, install the pinned packages and helpers, register the kernel, fetch MNIST
+setup: $(STAMP) data ## Create .venv from the lock (hash-checked), install the helpers, register the kernel, fetch MNIST
+
+lock: ## Remake requirements.lock from pyproject.toml (keeps versions; `make lock UPGRADE=--upgrade` takes the newest)
+	@test -x $(LOCK_TOOL)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOL) && $(LOCK_TOOL)/bin/python -m pip install --quiet uv==$(UV_VERSION); }
+	printf 'setuptools>=68\n' | $(LOCK_TOOL)/bin/uv pip compile pyproject.toml - --extra course --extra test \
+	  --universal --fork-strategy fewest --python-version 3.11 --generate-hashes \
+	  --no-emit-package mnist-course-helpers --custom-compile-command "make lock" --quiet $(UPGRADE) -o $(LOCK)
 
 data: $(STAMP) ## Fetch MNIST into data/ and verify it (offline once it is there)
 	$(BIN)/python -m helpers
@@ -35,6 +46,14 @@ run: setup ## Execute every notebook in order, in place, and refresh the README 
 
 test: setup lint browser ## Unit tests, every notebook under nbval, the student copies and the site, in one pytest run
 	$(BIN)/python -m pytest
+
+# Colab's runtime and the lowest versions the helpers' ranges claim: every notebook, alone, its helpers
+# installed by its own first cell. Environments are cached in ~/.cache/mnist-course/compat.
+test-compat: setup ## Run every notebook as Colab would (and with the lowest versions allowed): scripts/compat.py
+	$(BIN)/python scripts/compat.py
+
+colab: $(STAMP) ## Write each notebook's kernel, set-up cell and Open-in-Colab badge from the repository address
+	$(BIN)/python scripts/sync_colab.py
 
 lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks; the notebooks' hygiene (scripts/check_notebooks.py)
 	$(BIN)/ruff check helpers tests scripts notebooks
@@ -69,8 +88,9 @@ examples: setup ## Remake notebook 08's example pictures in notebooks/examples/ 
 bench: setup ## Time training against the matmul floor, and `make test` and each notebook: bench/results.md
 	$(BIN)/python -m scripts.bench
 
-conda-setup: ## For conda users: the env mnist-course from environment.yml, its kernel, the data
+conda-setup: ## For conda users: the env mnist-course from environment.yml (the lock), the helpers, kernel, data
 	conda env update --name $(CONDA_ENV) --file environment.yml --prune
+	conda run --name $(CONDA_ENV) python -m pip install --no-deps --no-build-isolation -e .
 	conda run --name $(CONDA_ENV) python -m helpers.kernel install
 	conda run --name $(CONDA_ENV) python -m helpers
 

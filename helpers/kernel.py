@@ -3,7 +3,9 @@
 TensorFlow 2.21 prints start-up lines (oneDNN, CUDA drivers) before its log level is read, so
 `TF_CPP_MIN_LOG_LEVEL` cannot hide them, and Jupyter would store them in every notebook. This
 launcher imports TensorFlow once with the process's stderr sent to /dev/null, then starts the
-kernel. `python -m helpers.kernel install` registers it in this environment as `mnist-course`.
+kernel. `python -m helpers.kernel install` registers it in this environment as `mnist-course`, and
+also as `python3`: the stored notebooks name `python3` (which Colab and every Jupyter know), so that
+JupyterLab started from this environment (`make lab`) runs them in this kernel too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pathlib import Path
 
 NAME = "mnist-course"
 DISPLAY_NAME = "Python 3 (MNIST course)"
+# The name and display name that the stored notebooks carry (scripts/sync_colab.py writes them).
+NOTEBOOK_NAME, NOTEBOOK_DISPLAY_NAME = "python3", "Python 3"
 
 
 @contextmanager
@@ -34,26 +38,27 @@ def stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def install() -> Path:
-    """Register the kernel in this environment (`sys.prefix`), pointing at this Python."""
+def install(name: str = NAME, display_name: str = DISPLAY_NAME) -> Path:
+    """Register the kernel in this environment (`sys.prefix`) under `name`, pointing at this Python."""
     from jupyter_client.kernelspec import KernelSpecManager
 
     spec = {
         "argv": [sys.executable, "-m", "helpers.kernel", "-f", "{connection_file}", "--log-level=ERROR"],
-        "display_name": DISPLAY_NAME,
+        "display_name": display_name,
         "language": "python",
         "env": {"TF_CPP_MIN_LOG_LEVEL": "3"},
         "metadata": {"debugger": True},
     }
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "kernel.json").write_text(json.dumps(spec, indent=1))
-        return Path(KernelSpecManager().install_kernel_spec(tmp, NAME, prefix=sys.prefix))
+        return Path(KernelSpecManager().install_kernel_spec(tmp, name, prefix=sys.prefix))
 
 
 def main() -> None:
     """Install the kernel spec (`install`) or run the kernel (any other arguments, from Jupyter)."""
     if sys.argv[1:] == ["install"]:
-        print(f"Installed Jupyter kernel {NAME!r} ({DISPLAY_NAME}) in {install()}")
+        for name, display_name in ((NAME, DISPLAY_NAME), (NOTEBOOK_NAME, NOTEBOOK_DISPLAY_NAME)):
+            print(f"Installed Jupyter kernel {name!r} ({display_name}) in {install(name, display_name)}")
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # A broken TensorFlow must not stop the kernel: `import keras` in the notebook shows the error.

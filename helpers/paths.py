@@ -24,31 +24,37 @@ def _course_dir(env: str, name: str) -> Path:
             raise ValueError(f"{env}={os.environ[env]} must be an absolute path, e.g. {folder.resolve()}")
         return folder
     root = project_root()
-    return root / name if root else Path.home() / ".cache" / "mnist-course" / name
+    # Installed without the checkout (Colab, a JupyterHub image): beside the notebook, i.e. in the
+    # kernel's working directory, where Jupyter and Colab start it (Colab: /content).
+    return root / name if root else Path.cwd() / name
 
 
 def data_dir() -> Path:
-    """The course's data cache: $MNIST_COURSE_DATA, else `data/` in the checkout."""
+    """The course's data cache: $MNIST_COURSE_DATA, else `data/` in the checkout, else `./data`."""
     return _course_dir(DATA_ENV, "data")
 
 
 def models_dir() -> Path:
-    """Where notebooks save trained models: $MNIST_COURSE_MODELS, else `models/` in the checkout."""
+    """Where notebooks save trained models: $MNIST_COURSE_MODELS, else `models/` in the checkout, else `./models`."""
     return _course_dir(MODELS_ENV, "models")
 
 
 def examples_dir() -> Path:
-    """Notebook 08's example pictures of digits: `notebooks/examples/` in the checkout."""
+    """Notebook 08's example pictures: `notebooks/examples/` in the checkout, else the copy installed with helpers."""
     root = project_root()
-    if root is None:
-        raise FileNotFoundError("the example pictures ship with the course checkout; run the notebooks from it")
-    return root / "notebooks" / "examples"
+    if root is not None:
+        return root / "notebooks" / "examples"
+    installed = Path(__file__).resolve().parent / "examples"
+    if not (installed / "labels.csv").is_file():
+        raise FileNotFoundError(f"the example pictures are missing from {installed}: reinstall the course's helpers")
+    return installed
 
 
 def display_path(path: Path | str) -> str:
-    """A path as a reader should see it: relative to the checkout or to ~, never a machine's full path."""
+    """A path as a reader should see it: relative to the checkout (or, without one, to the working
+    directory, i.e. the notebook's folder) or to ~, never a machine's full path."""
     path = Path(path).expanduser().resolve()
-    root = project_root()
+    root = project_root() or Path.cwd().resolve()
     for base, prefix in ((root, ""), (Path.home().resolve(), "~/")):
         if base is not None and path.is_relative_to(base):
             return prefix + path.relative_to(base).as_posix()

@@ -22,8 +22,9 @@ from pathlib import Path
 import nbformat
 
 from helpers.paths import display_path
-from scripts.course import KERNEL as KERNEL_NAME
-from scripts.course import KERNEL_DISPLAY_NAME, course_notebooks
+from scripts.course import STORED_KERNELSPEC, course_notebooks
+
+KERNEL_NAME, KERNEL_DISPLAY_NAME = STORED_KERNELSPEC["name"], STORED_KERNELSPEC["display_name"]
 
 MAX_PNG_BYTES = 150_000
 NOTEBOOK_METADATA = {"kernelspec", "language_info"}
@@ -95,12 +96,14 @@ def check_layout(nb: dict, raw: str) -> list[Problem]:
 
 
 def check_kernel(nb: dict, raw: str) -> list[Problem]:
-    """Every notebook names the course's kernel, so that it opens and runs with the pinned packages."""
+    """Every notebook names `python3`: Colab opens it without a notice, `make lab` runs the course kernel."""
     spec = nb.get("metadata", {}).get("kernelspec", {})
     if spec.get("name") != KERNEL_NAME or spec.get("display_name") != KERNEL_DISPLAY_NAME:
         found = f"{spec.get('name')!r} ({spec.get('display_name')!r})"
         return [
-            Problem("kernel", "metadata", f"kernel is {found}; pick {KERNEL_DISPLAY_NAME!r} ({KERNEL_NAME}) and save")
+            Problem(
+                "kernel", "metadata", f"kernel is {found}; `make colab` stores {KERNEL_DISPLAY_NAME!r} ({KERNEL_NAME})"
+            )
         ]
     return []
 

@@ -9,9 +9,12 @@ from helpers.kernel import NAME as KERNEL
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+# The kernel stored in every notebook: the one Colab and every Jupyter know. In the course's own
+# environment `helpers.kernel` registers the course kernel under this name too (`make colab` writes it).
+STORED_KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"  # 01_load_and_look.ipynb ...; never .NAME.XXXX.tmp.ipynb left by a killed write
 
-__all__ = ["KERNEL", "KERNEL_DISPLAY_NAME", "NOTEBOOKS", "ROOT", "course_notebooks"]
+__all__ = ["KERNEL", "KERNEL_DISPLAY_NAME", "NOTEBOOKS", "ROOT", "STORED_KERNELSPEC", "course_notebooks"]
 
 
 def course_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:

@@ -21,7 +21,7 @@ def clean_notebook() -> nbformat.NotebookNode:
     collapsed solution, and "Try this next" last."""
     nb = new_notebook(
         metadata={
-            "kernelspec": {"name": "mnist-course", "display_name": "Python 3 (MNIST course)", "language": "python"},
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
             "language_info": {"name": "python"},
         }
     )
@@ -75,7 +75,7 @@ def figure(nb: dict, data: dict) -> None:
 
 MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     ("valid", "a cell without source", lambda nb: nb.cells[1].pop("source")),
-    ("kernel", "the default python3 kernel", lambda nb: nb.metadata.kernelspec.update(name="python3")),
+    ("kernel", "the course kernel's own name", lambda nb: nb.metadata.kernelspec.update(name="mnist-course")),
     ("metadata", "widget state", lambda nb: nb.metadata.update(widgets={"state": {}})),
     ("metadata", "a cell's run time", lambda nb: nb.cells[1].metadata.update(ExecuteTime={"end_time": "..."})),
     ("metadata", "scroll state", lambda nb: nb.cells[1].metadata.update(jupyter={"outputs_scrolled": True})),

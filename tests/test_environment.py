@@ -1,33 +1,99 @@
-"""environment.yml (conda) pins the same packages at the same versions as pyproject.toml."""
+"""The two kinds of version: the helpers' ranges (pyproject.toml) and the course's lock (requirements.lock)."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 import tomllib
+from importlib.metadata import distributions
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
-PIN = re.compile(r"^\s*-\s*([A-Za-z0-9_.\-]+)==(\S+)\s*$")
+LOCK = ROOT / "requirements.lock"
+REQUIREMENT = re.compile(r"^([A-Za-z0-9_.\-]+)==(\S+)(?: ; (.+?))? \\$")
+# What Colab, a JupyterHub image or a conda env already has; installing the helpers must keep it.
+PREINSTALLED = {"tensorflow", "keras", "numpy", "pandas", "matplotlib", "seaborn", "pillow", "ipywidgets"}
 
 
-def pyproject_pins() -> dict[str, str]:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    specs = project["dependencies"] + [s for group in project["optional-dependencies"].values() for s in group]
-    return dict(spec.split("==") for spec in specs)
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def environment_pins() -> dict[str, str]:
-    return {m[1]: m[2] for line in (ROOT / "environment.yml").read_text().splitlines() if (m := PIN.match(line))}
+def project() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
-def test_every_pyproject_dependency_is_pinned_exactly() -> None:
-    pins = pyproject_pins()
-    assert len(pins) >= 10 and all(re.fullmatch(r"\d+(\.\d+)+", v) for v in pins.values())
+def locked() -> dict[str, list[str]]:
+    """{package: [version, ...]} in the lock (a package may have a version per Python, with a marker)."""
+    found: dict[str, list[str]] = {}
+    for line in LOCK.read_text().splitlines():
+        if m := REQUIREMENT.match(line):
+            found.setdefault(normalise(m[1]), []).append(m[2])
+    return found
 
 
-def test_environment_yml_matches_pyproject() -> None:
-    assert environment_pins() == pyproject_pins()
+def test_helpers_declare_ranges_with_lower_bounds_and_no_pins() -> None:
+    specs = project()["dependencies"]
+    assert {normalise(re.split(r"[<>=!~ ]", s)[0]) for s in specs} >= PREINSTALLED
+    for spec in specs:
+        assert re.fullmatch(r"[A-Za-z0-9_.\-]+>=[\d.]+", spec), f"{spec}: a lower bound only (make test-compat)"
 
 
-def test_environment_yml_installs_the_helpers() -> None:
-    assert re.search(r"^\s*-\s*-e \.\s*$", (ROOT / "environment.yml").read_text(), re.MULTILINE)
+def test_course_tools_are_extras_not_requirements_of_the_helpers() -> None:
+    names = {normalise(re.split(r"[<>=!~ ]", s)[0]) for s in project()["dependencies"]}
+    assert not names & {"jupyterlab", "nbval", "ruff", "selenium", "pytest", "nbclient", "ipykernel"}
+
+
+def test_lock_has_every_package_exact_and_hashed() -> None:
+    text = LOCK.read_text()
+    entries = re.findall(r"^[A-Za-z0-9_.\-]+==.*?(?=^\S|\Z)", text, re.MULTILINE | re.DOTALL)
+    assert len(entries) > 100  # the whole transitive set, not just the packages pyproject.toml names
+    for entry in entries:
+        assert "--hash=sha256:" in entry, f"no hash for {entry.splitlines()[0]}"
+    wanted = {normalise(re.split(r"[<>=!~ \[]", s)[0]) for s in project()["dependencies"]}
+    wanted |= {normalise(re.split(r"[<>=!~ ]", s)[0]) for g in project()["optional-dependencies"].values() for s in g}
+    assert wanted <= set(locked())
+
+
+def test_lock_versions_are_within_the_helpers_ranges() -> None:
+    lock = locked()
+    for spec in project()["dependencies"]:
+        name, low = spec.split(">=")
+        for version in lock[normalise(name)]:
+            assert tuple(map(int, re.findall(r"\d+", version)[:3])) >= tuple(map(int, low.split(".")))
+
+
+def test_this_environment_is_the_lock() -> None:
+    """`make setup` installed exactly the lock (where a package has one version for every Python)."""
+    installed = {normalise(d.metadata["Name"]): d.version for d in distributions()}
+    for name, versions in locked().items():
+        if len(versions) == 1 and name in installed:
+            assert installed[name] == versions[0], f"{name}: {installed[name]} installed, {versions[0]} locked"
+    for name in PREINSTALLED:
+        assert name in installed
+
+
+def test_environment_yml_installs_the_lock_not_a_copy_of_it() -> None:
+    text = (ROOT / "environment.yml").read_text()
+    assert re.search(r"^\s*-\s*-r requirements\.lock\s*$", text, re.MULTILINE)
+    assert "==" not in text, "environment.yml must not repeat pins: they are in requirements.lock"
+    python = re.search(r"^\s*-\s*python=(3\.\d+)\s*$", text, re.MULTILINE)
+    assert python and f"--python-version {python[1]}" in (ROOT / "Makefile").read_text()
+
+
+def test_installing_the_helpers_keeps_the_preinstalled_packages(tmp_path: Path) -> None:
+    """pip, asked to install the helpers here (which has them all), plans to change nothing that is installed."""
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--no-index", "--no-build-isolation",
+         "--report", str(report), str(ROOT)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.fail(f"pip could not plan the install: {done.stderr[-500:]}")
+    planned = {normalise(i["metadata"]["name"]) for i in json.loads(report.read_text())["install"]}
+    assert planned == {"mnist-course-helpers"}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -23,3 +25,14 @@ def test_kernel_is_registered_for_this_python() -> None:
     assert spec.argv[:3] == [sys.executable, "-m", "helpers.kernel"]
     assert spec.env["TF_CPP_MIN_LOG_LEVEL"] == "3"
     assert spec.display_name == kernel.DISPLAY_NAME
+
+
+def test_the_notebooks_kernel_name_runs_the_course_kernel_here() -> None:
+    """The notebooks store `python3` (for Colab); here, as JupyterLab (`make lab`) sees it, that is the course's."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "jupyter", "kernelspec", "list", "--json"], capture_output=True, text=True, check=True
+    )
+    spec = json.loads(listed.stdout)["kernelspecs"][kernel.NOTEBOOK_NAME]["spec"]
+    assert spec["argv"][:3] == [sys.executable, "-m", "helpers.kernel"]
+    assert spec["display_name"] == kernel.NOTEBOOK_DISPLAY_NAME
+    assert KernelSpecManager().get_kernel_spec(kernel.NOTEBOOK_NAME).argv == spec["argv"]

@@ -53,3 +53,23 @@ def test_examples_live_beside_the_notebooks() -> None:
 
     assert examples_dir() == Path(__file__).resolve().parents[1] / "notebooks" / "examples"
     assert (examples_dir() / "labels.csv").is_file()
+
+
+def test_without_a_checkout_data_and_models_go_beside_the_notebook(tmp_path: Path, monkeypatch) -> None:
+    """pip-installed helpers (Colab): the kernel's working directory is the notebook's folder (Colab: /content)."""
+    monkeypatch.setattr(paths, "project_root", lambda: None)
+    monkeypatch.delenv(paths.DATA_ENV, raising=False)
+    monkeypatch.delenv(paths.MODELS_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert (paths.data_dir(), paths.models_dir()) == (tmp_path / "data", tmp_path / "models")
+    assert paths.display_path(paths.data_dir() / "mnist.npz") == "data/mnist.npz"
+
+
+def test_without_a_checkout_the_examples_come_with_the_helpers(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(paths, "project_root", lambda: None)
+    monkeypatch.setattr(paths, "__file__", str(tmp_path / "paths.py"))
+    with pytest.raises(FileNotFoundError, match="reinstall the course's helpers"):
+        paths.examples_dir()
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "labels.csv").write_text("file,label\n")
+    assert paths.examples_dir() == tmp_path / "examples"

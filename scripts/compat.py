@@ -1,0 +1,261 @@
+"""The compatibility run (`make test-compat`): every notebook, alone, in environments the course did not build.
+
+Usage: python scripts/compat.py [ENV ...]     (default: every environment in ENVIRONMENTS)
+
+Each environment is a virtualenv made with a Python found on this machine (PATH or pyenv), with
+packages installed as another platform would have them: "colab" is Colab's published runtime,
+"lowest" the lowest version of each of the helpers' requirements in pyproject.toml, on the oldest
+Python they allow. Environments are cached in $MNIST_COURSE_COMPAT_CACHE (default
+~/.cache/mnist-course/compat) and remade only when their specification changes.
+
+In each environment every notebook is copied alone into an empty folder (no checkout beside it, as
+in Colab) and run top to bottom by nbclient with that environment's plain `python3` kernel. Its own
+first cell installs the helpers from $MNIST_COURSE_REPO, which this script points at a clone of
+this checkout's HEAD (commit first). The run fails if a cell fails or if any package that was
+there before the notebook changed version; after each notebook, what its first cell installed is
+uninstalled again, so that the next notebook starts as on a fresh Colab machine.
+
+Unlike Colab, nothing is downloaded from the internet: MNIST comes from the Keras cache
+(~/.keras/datasets/mnist.npz in a home folder of the run's own), seeded with the checkout's
+verified copy, where Colab's Keras download would put it. The notebook's `load_mnist` then finds it
+there, verifies it and caches it beside the notebook (./data), as in Colab.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+CACHE_ENV, REPO_ENV = "MNIST_COURSE_COMPAT_CACHE", "MNIST_COURSE_REPO"
+# The packages a platform brings; the notebooks must leave every one of them as it was.
+WATCHED = ["tensorflow", "keras", "numpy", "pandas", "matplotlib", "seaborn", "pillow", "ipywidgets", "ipykernel"]
+# Colab's runtime as googlecolab/backend-info publishes it (pip-freeze.txt, 2026-08).
+COLAB = ["tensorflow==2.20.0", "keras==3.13.2", "numpy==2.1.3", "pandas==2.2.3", "matplotlib==3.10.0",
+         "seaborn==0.13.2", "pillow==11.3.0", "ipywidgets==7.7.1", "ipykernel==6.17.1"]  # fmt: skip
+CELL_TIMEOUT = 1800  # s; notebook 06 trains 18 networks in one sweep of cells
+
+
+@dataclass
+class Environment:
+    """A named set of requirements on one Python version."""
+
+    name: str
+    python: str  # "3.13"
+    requirements: list[str]
+    why: str
+    times: dict[str, float] = field(default_factory=dict)
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps([self.python, self.requirements]).encode()).hexdigest()[:12]
+
+
+def project() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def lowest_requirements() -> list[str]:
+    """Each `name>=X` of the helpers' requirements as `name==X`: the versions the ranges claim to work with."""
+    pins = []
+    for spec in project()["dependencies"]:
+        found = re.fullmatch(r"([A-Za-z0-9_.\-]+)>=([\w.]+)", spec.replace(" ", ""))
+        if not found:
+            raise ValueError(f"pyproject.toml: {spec!r} needs a lower bound `>=X` (and no upper bound) to be tested")
+        pins.append(f"{found[1]}=={found[2]}")
+    return [*pins, "ipykernel"]
+
+
+def oldest_python() -> str:
+    """The oldest Python 3.x that requires-python allows."""
+    found = re.fullmatch(r">=\s*3\.(\d+)", project()["requires-python"].strip())
+    if not found:
+        raise ValueError("requires-python must read '>=3.N'")
+    return f"3.{found[1]}"
+
+
+ENVIRONMENTS = {
+    "colab": lambda: Environment("colab", "3.13", COLAB, "Colab's runtime"),
+    "lowest": lambda: Environment("lowest", oldest_python(), lowest_requirements(), "the ranges' lower bounds"),
+}
+
+
+def find_pythons() -> dict[str, str]:
+    """Python 3.x interpreters on this machine, by version: python3.x on PATH, then pyenv's."""
+    found: dict[str, str] = {}
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = sorted(glob.glob(str(pyenv / "3.*" / "bin" / "python3")))
+    candidates += [shutil.which(f"python3.{minor}") for minor in range(8, 20)]
+    for exe in filter(None, candidates):
+        try:
+            out = subprocess.run([exe, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                 capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+        except (OSError, subprocess.SubprocessError):
+            continue
+        found.setdefault(out.stdout.strip(), exe)
+    return found
+
+
+def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, text=True, **kwargs)
+
+
+def build(env: Environment, python: str, cache: Path) -> Path:
+    """The environment's virtualenv, made once per specification (a stamp holds its key)."""
+    folder = cache / env.name
+    stamp = folder / ".compat-key"
+    if stamp.is_file() and stamp.read_text() == env.key():
+        print(f"[{env.name}] reusing {folder}")
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    print(f"[{env.name}] building on Python {env.python}: {' '.join(env.requirements)}", flush=True)
+    started = time.monotonic()
+    run([python, "-m", "venv", str(folder)])
+    run([str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    run([str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet", *env.requirements])
+    stamp.write_text(env.key())
+    print(f"[{env.name}] built in {time.monotonic() - started:.0f} s", flush=True)
+    return folder
+
+
+def freeze(venv: Path) -> dict[str, str]:
+    """{normalised name: version} of everything installed in the environment."""
+    out = run([str(venv / "bin" / "python"), "-m", "pip", "list", "--format=json"], capture_output=True).stdout
+    return {re.sub(r"[-_.]+", "-", p["name"]).lower(): p["version"] for p in json.loads(out)}
+
+
+def kernel_dir(venv: Path, folder: Path) -> Path:
+    """A Jupyter data folder whose kernel `python3` is the environment's plain ipykernel."""
+    spec = folder / "kernels" / "python3"
+    spec.mkdir(parents=True, exist_ok=True)
+    argv = [str(venv / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"}))
+    return folder
+
+
+def seed_home(home: Path) -> None:
+    """A home folder whose Keras cache holds the checkout's verified MNIST, as Colab's Keras download leaves it."""
+    from helpers.data import fetch_mnist
+
+    keras_cache = home / ".keras" / "datasets"
+    keras_cache.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(fetch_mnist(), keras_cache / "mnist.npz")
+
+
+def run_notebook(env: Environment, venv: Path, notebook: Path, work: Path, repo: str, logs: Path) -> list[str]:
+    """Run one notebook alone in an empty folder; return the problems found (none: it passed)."""
+    folder = work / notebook.stem
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    shutil.copy(notebook, folder / notebook.name)
+    before = freeze(venv)
+    home = work / "home"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("MNIST_COURSE_", "PYTHON", "JUPYTER"))}
+    environ |= {
+        "HOME": str(home),
+        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "JUPYTER_PATH": str(kernel_dir(venv, work / "jupyter")),
+        "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip")),
+        REPO_ENV: repo,
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # ipykernel's debugger would warn on every start
+    }
+    nb = nbformat.read(folder / notebook.name, as_version=4)
+    problems, saved = [], dict(os.environ)
+    started = time.monotonic()
+    try:
+        os.environ.clear()
+        os.environ.update(environ)  # the kernel inherits this process's environment
+        client = NotebookClient(
+            nb, kernel_name="python3", timeout=CELL_TIMEOUT, resources={"metadata": {"path": str(folder)}}
+        )
+        client.execute()
+    except Exception as err:  # noqa: BLE001 - a failing cell, a dead kernel or a timeout: report and go on
+        problems.append(f"{type(err).__name__}: {str(err).strip()[-1500:]}")
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        env.times[notebook.name] = time.monotonic() - started
+        nbformat.write(nb, logs / f"{env.name}-{notebook.name}")
+    after = freeze(venv)
+    for name, version in sorted(before.items()):
+        if after.get(name) != version:
+            problems.append(f"{name} {version} was changed to {after.get(name, 'nothing')} by the notebook")
+    added = sorted(set(after) - set(before))
+    if added:  # the next notebook starts, as on a fresh Colab machine, without the helpers
+        run([str(venv / "bin" / "python"), "-m", "pip", "uninstall", "--quiet", "--yes", *added])
+    return problems
+
+
+def main(args: list[str]) -> int:
+    unknown = set(args) - set(ENVIRONMENTS)
+    if unknown:
+        print(__doc__)
+        return 2
+    envs = [ENVIRONMENTS[name]() for name in (args or ENVIRONMENTS)]
+    cache = Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "mnist-course" / "compat")).expanduser()
+    cache.mkdir(parents=True, exist_ok=True)
+    logs = cache / "executed"
+    logs.mkdir(exist_ok=True)
+    pythons = find_pythons()
+    notebooks = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mnist-compat-") as tmp:
+        clone = Path(tmp) / "mnist-course"
+        run(["git", "clone", "--quiet", str(ROOT), str(clone)])  # HEAD, as a learner's Colab would get it
+        repo = os.environ.get(REPO_ENV) or str(clone)
+        failures: list[str] = []
+        tested: list[Environment] = []
+        for env in envs:
+            if env.python not in pythons:
+                print(f"[{env.name}] NOT TESTED: no Python {env.python} on this machine (install it, e.g. with pyenv)")
+                continue
+            venv = build(env, pythons[env.python], cache)
+            work = Path(tmp) / env.name
+            seed_home(work / "home")
+            versions = freeze(venv)
+            print(f"[{env.name}] Python {env.python}; " + ", ".join(f"{p} {versions.get(p, '-')}" for p in WATCHED))
+            for notebook in notebooks:
+                problems = run_notebook(env, venv, notebook, work, repo, logs)
+                status = "ok" if not problems else "FAILED"
+                print(f"[{env.name}] {notebook.name}: {status} in {env.times[notebook.name]:.0f} s", flush=True)
+                failures += [f"[{env.name}] {notebook.name}: {p}" for p in problems]
+            tested.append(env)
+
+    print(f"\nCompatibility run ({time.monotonic() - started:.0f} s in all); each notebook's time, in seconds:")
+    print("| notebook | " + " | ".join(f"{e.name} (Python {e.python})" for e in tested) + " |")
+    print("|---" * (len(tested) + 1) + "|")
+    for notebook in notebooks:
+        print(f"| {notebook.name} | " + " | ".join(f"{e.times[notebook.name]:.0f}" for e in tested) + " |")
+    used = {e.python for e in tested}
+    for version in sorted(set(pythons) | {e.python for e in envs}, key=lambda v: int(v.split(".")[1])):
+        if version in used:
+            continue
+        if version not in pythons:
+            print(f"Python {version}: not tested (not on this machine)")
+        elif int(version.split(".")[1]) < int(oldest_python().split(".")[1]):
+            print(f"Python {version}: not tested (the course needs {project()['requires-python']})")
+        elif int(version.split(".")[1]) >= 11:
+            print(f"Python {version}: not tested (no environment here uses it)")
+    if failures or not tested:
+        print("\n".join(["", "FAILED:", *failures] if failures else ["", "FAILED: no environment could be tested"]))
+        return 1
+    print(f"{len(notebooks) * len(tested)} passed, 0 failed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,40 @@
+"""The compatibility run's environments follow pyproject.toml (scripts/compat.py; the run: `make test-compat`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import compat
+
+
+def test_lowest_environment_pins_each_lower_bound() -> None:
+    pins = compat.lowest_requirements()
+    for spec in compat.project()["dependencies"]:
+        assert spec.replace(">=", "==") in pins
+
+
+def test_lowest_environment_uses_the_oldest_python_allowed() -> None:
+    assert compat.oldest_python() == "3." + compat.project()["requires-python"].split(".")[1]
+
+
+def test_an_upper_bound_or_a_missing_lower_bound_is_refused(monkeypatch) -> None:
+    monkeypatch.setattr(compat, "project", lambda: {"dependencies": ["numpy<3"], "requires-python": ">=3.11"})
+    with pytest.raises(ValueError, match="lower bound"):
+        compat.lowest_requirements()
+
+
+def test_colab_environment_is_the_published_runtime_and_its_packages_are_watched() -> None:
+    colab = compat.ENVIRONMENTS["colab"]()
+    assert colab.python == "3.13" and {"tensorflow==2.20.0", "keras==3.13.2"} <= set(colab.requirements)
+    assert {r.split("==")[0] for r in colab.requirements} == set(compat.WATCHED)
+
+
+def test_an_environment_is_rebuilt_when_its_specification_changes() -> None:
+    a = compat.Environment("x", "3.11", ["numpy==2.0.2"], "")
+    assert a.key() == compat.Environment("x", "3.11", ["numpy==2.0.2"], "").key()
+    assert a.key() != compat.Environment("x", "3.11", ["numpy==2.1.0"], "").key()
+    assert a.key() != compat.Environment("x", "3.12", ["numpy==2.0.2"], "").key()
