@@ -291,7 +291,7 @@ def _largest_cells(cm: np.ndarray, k: int, fmt: str, unit: str) -> str:
     np.fill_diagonal(off, -np.inf)
     order = np.argsort(-off, axis=None, kind="stable")[:k]
     cells = [divmod(int(i), off.shape[1]) for i in order]
-    return _join([f"true {t} predicted as {p} ({off[t, p]:{fmt}}{unit})" for t, p in cells])
+    return _join([f"true {t} predicted as {p} ({cm[t, p]:{fmt}}{unit})" for t, p in cells])
 
 
 def _heatmap(ax: Axes, cm: np.ndarray, fmt: str, hide_diagonal: bool, **kwargs: object) -> None:
