@@ -229,12 +229,12 @@ def plot_history(
         if name != "val_loss":
             ax.plot(epochs, history[metric], marker="o", label="training")
         if f"val_{metric}" in history:
-            ax.plot(epochs, history[f"val_{metric}"], marker="s", linestyle="--", label="validation",
+            ax.plot(epochs, history[f"val_{metric}"], marker="s", label="validation",
                     color=sns.color_palette("colorblind")[1])  # fmt: skip
         if reference and metric in reference and name == metric:
             ax.axhline(reference[metric], color="0.3", linestyle=":", label=f"reference {reference[metric]:.4f}")
         if mark_epoch is not None:
-            ax.axvline(mark_epoch[0], color="0.3", linestyle="-.", label=mark_epoch[1])
+            ax.axvline(mark_epoch[0], color="0.3", linestyle="--", label=mark_epoch[1])
         ylabel = "Cross-entropy loss" if metric == "loss" else "Accuracy (fraction correct)"
         title = "Validation loss alone" if name == "val_loss" else f"{metric.capitalize()} per epoch"
         ax.set(title=title, xlabel="Epoch", ylabel=ylabel)
@@ -459,11 +459,20 @@ def plot_learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]])
     _legend_below(fig)
     finals = {name: (h["loss"][-1], h["accuracy"][-1]) for name, h in histories.items()}
     best = min(finals, key=lambda name: finals[name][0])
+    names = list(histories)
+    close = [
+        f"{a} and {b} lie almost on top of each other (losses within 15 % at every epoch)"
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        if np.max(np.abs(np.log(np.asarray(histories[a]["loss"]) / np.asarray(histories[b]["loss"])))) < np.log(1.15)
+    ]
     alt = (
         f"Training loss (log scale) and accuracy per epoch of {_join(list(histories))}, one line style and marker "
         f"each. After the last epoch: "
         + "; ".join(f"{name}, loss {loss:.4f} and accuracy {_percent(acc)}" for name, (loss, acc) in finals.items())
-        + f". The lowest final loss is {best}'s."
+        + f". The lowest final loss is {best}'s"
+        + "".join(f"; {sentence}" for sentence in close)
+        + "."
     )
     return _described(fig, alt)
 
