@@ -164,11 +164,11 @@ def plot_class_counts(y_train: np.ndarray, y_test: np.ndarray) -> CourseFigure:
         ax.legend(loc="lower right")
         spread = np.abs(counts / counts.mean() - 1).max()
         said.append(
-            f"{name.lower()}, {len(labels):,} images: from {counts.min():,} (digit {counts.argmin()}) to "
-            f"{counts.max():,} (digit {counts.argmax()}), each within {spread:.0%} of the mean, {counts.mean():,.0f}"
+            f"{name}, {len(labels):,} images: from {counts.min():,} (digit {counts.argmin()}) to {counts.max():,} "
+            f"(digit {counts.argmax()}), each digit within {spread:.0%} of the mean ({counts.mean():,.0f})."
         )
     fig.tight_layout()
-    return _described(fig, f"Bar charts of the images of each digit 0 to 9 in the {_join(said)}.")
+    return _described(fig, "Bar charts of how many images each digit 0 to 9 has. " + " ".join(said))
 
 
 def plot_mean_images(images: np.ndarray, labels: np.ndarray) -> CourseFigure:
@@ -528,13 +528,13 @@ def plot_confusion_matrices(
         _heatmap(ax, cm, ".0f", hide_diagonal, vmin=0, vmax=vmax, cbar_ax=cbar_ax, cbar_kws={"label": cbar_label})
         total = int(np.sum(cm) - (np.trace(cm) if hide_diagonal else 0))
         ax.set(title=f"{name}: {total:,} errors", ylabel="" if i else "True digit")
-        said.append(f"{name}, {total:,} errors, the largest {_largest_cells(cm, 3, '.0f', '')}")
+        said.append(f"{name}: {total:,} errors, the most {_largest_cells(cm, 3, '.0f', '')}")
     fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
-    hidden = " (the diagonal, right answers, hatched and left out)" if hide_diagonal else ""
+    hidden = "; the diagonal (right answers) is hatched and left out" if hide_diagonal else ""
     alt = (
         f"{title}: {len(matrices)} heatmaps side by side on one colour scale, true digit down, predicted across, "
-        f"each cell printed ({cbar_label.lower()}){hidden}. " + "; ".join(said) + "."
+        f"each cell printed in {cbar_label.lower()}{hidden}. " + ". ".join(said) + "."
     )
     return _described(fig, alt)
 
@@ -595,10 +595,11 @@ def show_pipeline(
     axes[1, 0].set_ylabel("28×28 input", fontsize=10)
     axes[2, 0].set_ylabel("probability", fontsize=10)
     fig.tight_layout()
+    columns = f"{len(pictures)} columns, each" if len(pictures) > 1 else "One column:"
     alt = (
-        f"{len(pictures)} column{'s' * (len(pictures) > 1)}, each a picture of a digit, the 28×28 input made from it "
-        "(dark ink on white) and a bar chart of the network's ten probabilities, the predicted digit hatched. "
-        + "; ".join(s[0].upper() + s[1:] for s in said)
+        f"{columns} a picture of a digit, the 28×28 input made from it (dark ink on white) and a bar chart of the "
+        "network's ten probabilities, the predicted digit hatched. "
+        + ". ".join(s[0].upper() + s[1:] for s in said)
         + "."
     )
     return _described(fig, alt)
