@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
 
-.PHONY: help setup lock data run test test-compat colab lint lab examples student html browser bench clean clean-all conda-setup conda-lab
+.PHONY: help setup lock data run test test-compat colab lint lab examples student html browser axe bench clean clean-all conda-setup conda-lab
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,7 +44,7 @@ data: $(STAMP) ## Fetch MNIST into data/ and verify it (offline once it is there
 run: setup ## Execute every notebook in order, in place, and refresh the README figure
 	$(BIN)/python -m scripts.run_notebooks
 
-test: setup lint browser ## Unit tests, every notebook under nbval, the student copies and the site, in one pytest run
+test: setup lint browser axe ## Unit tests, every notebook under nbval, the student copies and the site, in one pytest run
 	$(BIN)/python -m pytest
 
 # Colab's runtime and the lowest versions the helpers' ranges claim: every notebook, alone, its helpers
@@ -79,6 +79,23 @@ browser: ## Install headless Chromium and chromedriver for the site test, if mis
 	  apt-get install -y -qq -o DPkg::Lock::Timeout=300 chromium chromium-driver >/dev/null \
 	  || echo "warning: apt-get could not install chromium and chromium-driver; the browser test is skipped"
 
+# The site's accessibility audit runs axe-core (npm registry, the version package-lock.json pins) in that browser.
+AXE := node_modules/axe-core/axe.min.js
+
+# npm itself comes from Debian (package npm, with Node.js) when missing and allowed, as for `make browser`.
+axe: ## Install axe-core for the site's accessibility audit, if missing (npm ci; npm from apt-get if needed)
+	@if [ -f $(AXE) ]; then exit 0; fi; \
+	if ! command -v npm >/dev/null && command -v apt-get >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo=no; fi; \
+	  if [ "$$sudo" != no ]; then echo "Installing npm with apt-get ..."; \
+	    $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq -o DPkg::Lock::Timeout=300 npm >/dev/null || true; fi; \
+	fi; \
+	if ! command -v npm >/dev/null; then \
+	  echo "note: no npm: install Node.js and npm, or the site's accessibility audit is skipped (CI: fails)"; exit 0; fi; \
+	echo "Installing axe-core with npm ci ..."; \
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+
 lab: setup ## Open the course in JupyterLab
 	$(BIN)/jupyter lab notebooks
 
@@ -102,5 +119,5 @@ clean: ## Remove models, cached experiment results, student copies, the site, ca
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 	find . -name '.*.tmp.*' -type f -not -path './$(VENV)/*' -not -path './.git/*' -delete
 
-clean-all: clean ## Also remove .venv and the MNIST cache: the next command sets up from scratch
-	rm -rf $(VENV) data *.egg-info
+clean-all: clean ## Also remove .venv, node_modules and the MNIST cache: the next command sets up from scratch
+	rm -rf $(VENV) node_modules data *.egg-info

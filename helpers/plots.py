@@ -1,21 +1,72 @@
-"""The course's figures: each helper draws one kind of figure and returns it.
+"""The course's figures: each helper draws one kind of figure and returns it with its text alternative.
 
 Figures are built with `matplotlib.figure.Figure` rather than pyplot, so a notebook shows a
-returned figure exactly once and tests can inspect it without a display.
+returned figure exactly once and tests can inspect it without a display. Each is a `CourseFigure`
+whose `alt` says what it shows and its point, written from the numbers it draws; Jupyter stores
+that text with the PNG and the course site shows it as the image's `alt`. A figure drawn in a
+notebook with pyplot is shown with its own text alternative by `show_figure(fig, alt)`.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from IPython.display import display
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 DIGITS = list(range(10))
+MIN_FONT_SIZE = 9  # points: no text in a course figure is smaller
+MARKERS = ("o", "s", "^", "D", "v", "P")
+LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 1)))
+
+
+def figure_bundle(fig: Figure, alt: str) -> tuple[dict, dict]:
+    """The figure as Jupyter stores it: PNG data, the text alternative as text/plain and as the PNG's `alt`."""
+    if not alt.strip():
+        raise ValueError("a figure needs a text alternative: say what it shows and its point")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    png = base64.b64encode(buffer.getvalue()).decode()
+    return {"image/png": png, "text/plain": alt}, {"image/png": {"alt": alt}}
+
+
+class CourseFigure(Figure):
+    """A Figure that carries its text alternative, `alt`, and shows it with its PNG in Jupyter."""
+
+    alt: str = ""
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> tuple[dict, dict]:
+        return figure_bundle(self, self.alt)
+
+
+def show_figure(fig: Figure, alt: str) -> None:
+    """Show a figure drawn in a notebook (e.g. with pyplot) once, with its text alternative."""
+    data, metadata = figure_bundle(fig, alt)
+    display(data, metadata=metadata, raw=True)
+    plt.close(fig)  # else pyplot's inline backend shows it a second time, without its text alternative
+
+
+def _described(fig: CourseFigure, alt: str) -> CourseFigure:
+    """Give a figure its text alternative; return it."""
+    fig.alt = alt
+    return fig
+
+
+def _join(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.2f} %"
 
 
 def _epoch_ticks(ax: Axes, n_epochs: int) -> None:
@@ -32,6 +83,20 @@ def _log_axis(ax: Axes) -> None:
     ax.yaxis.set_minor_locator(mpl.ticker.LogLocator(subs=(2, 5)))
     for set_formatter in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
         set_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+
+
+def _legend_below(fig: Figure) -> None:
+    """One legend for all panels, under them, where it covers no data (the figure needs layout="constrained")."""
+    entries = {}
+    for ax in fig.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    fig.legend(entries.values(), entries.keys(), loc="outside lower center", ncol=min(len(entries), 4))
+
+
+def _highlight(bars: mpl.container.BarContainer, index: int) -> None:
+    """Set one bar apart by colour and by hatching, so that it stands out in greyscale too."""
+    bars[index].set(color=sns.color_palette("colorblind")[1], hatch="//", hatchcolor="0.15")
 
 
 def use_course_style() -> None:
@@ -58,7 +123,7 @@ def show_digits(
     ncols: int = 10,
     title: str | None = None,
     size: float = 1.1,
-) -> Figure:
+) -> CourseFigure:
     """A grid of 28×28 digits, dark ink on white, each with an optional caption."""
     images = np.asarray(images).reshape(-1, 28, 28)
     if len(images) == 0:
@@ -68,7 +133,7 @@ def show_digits(
     ncols = min(ncols, len(images))
     nrows = -(-len(images) // ncols)
     caption_space = 0.35 if captions is not None else 0.0
-    fig = Figure(figsize=(ncols * size, nrows * (size + caption_space) + (0.4 if title else 0)))
+    fig = CourseFigure(figsize=(ncols * size, nrows * (size + caption_space) + (0.4 if title else 0)))
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.set_axis_off()
@@ -79,34 +144,52 @@ def show_digits(
     if title:
         fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
-    return fig
+    shown = f"{len(images)} handwritten digit{'s' * (len(images) > 1)}, dark ink on white"
+    alt = f"{title}: {shown}" if title else shown.capitalize()
+    if captions is not None:
+        alt += ", captioned in reading order: " + "; ".join(captions)
+    return _described(fig, alt + ".")
 
 
-def plot_class_counts(y_train: np.ndarray, y_test: np.ndarray) -> Figure:
+def plot_class_counts(y_train: np.ndarray, y_test: np.ndarray) -> CourseFigure:
     """Bar chart of how many images each digit has in the training and the test set."""
-    fig = Figure(figsize=(9, 3.6))
+    fig = CourseFigure(figsize=(9, 3.6))
     axes = fig.subplots(1, 2)
+    said = []
     for ax, labels, name in zip(axes, (y_train, y_test), ("Training set", "Test set"), strict=True):
         counts = np.bincount(labels, minlength=10)
         ax.bar(DIGITS, counts, color=sns.color_palette("colorblind")[0])
         ax.axhline(counts.mean(), color="0.3", linestyle="--", linewidth=1, label=f"mean {counts.mean():.0f}")
         ax.set(title=f"{name}: {len(labels):,} images", xlabel="Digit", ylabel="Images", xticks=DIGITS)
         ax.legend(loc="lower right")
+        spread = np.abs(counts / counts.mean() - 1).max()
+        said.append(
+            f"{name}, {len(labels):,} images: from {counts.min():,} (digit {counts.argmin()}) to {counts.max():,} "
+            f"(digit {counts.argmax()}), each digit within {spread:.0%} of the mean ({counts.mean():,.0f})."
+        )
     fig.tight_layout()
-    return fig
+    return _described(fig, "Bar charts of how many images each digit 0 to 9 has. " + " ".join(said))
 
 
-def plot_mean_images(images: np.ndarray, labels: np.ndarray) -> Figure:
+def plot_mean_images(images: np.ndarray, labels: np.ndarray) -> CourseFigure:
     """The average image of each digit: where its ink usually is."""
     means = np.stack([images[labels == d].mean(axis=0) for d in DIGITS])
-    return show_digits(means, [f"mean {d}" for d in DIGITS], title="Average image of each digit")
+    counts = np.bincount(labels, minlength=10)
+    fig = show_digits(means, [f"mean {d}" for d in DIGITS], title="Average image of each digit")
+    alt = (
+        "Average image of each digit 0 to 9, each the mean of its "
+        f"{counts.min():,} to {counts.max():,} images: a blurred but recognisable digit, darkest where most "
+        "images have ink, fading where the handwriting varies."
+    )
+    return _described(fig, alt)
 
 
-def plot_pixel_histogram(images: np.ndarray) -> Figure:
+def plot_pixel_histogram(images: np.ndarray) -> CourseFigure:
     """Histogram of pixel intensities 0–255 on a log scale: mostly background, some ink, few greys."""
-    fig = Figure(figsize=(8, 3.6))
+    pixels = np.asarray(images).ravel()
+    fig = CourseFigure(figsize=(8, 3.6))
     ax = fig.subplots()
-    ax.hist(np.asarray(images).ravel(), bins=np.arange(257) - 0.5, log=True)
+    ax.hist(pixels, bins=np.arange(257) - 0.5, log=True)
     ax.set(
         title="Pixel intensities in the training images",
         xlabel="Intensity (0 = background, 255 = full ink)",
@@ -114,7 +197,13 @@ def plot_pixel_histogram(images: np.ndarray) -> Figure:
         xlim=(-3, 258),
     )
     fig.tight_layout()
-    return fig
+    alt = (
+        f"Histogram of the {pixels.size:,} pixel intensities, 0 to 255, on a log scale: "
+        f"{np.mean(pixels == 0):.1%} are 0 (background), {np.mean(pixels >= 250):.1%} are 250 or more (full ink), "
+        f"and the {np.mean((pixels > 0) & (pixels < 250)):.1%} in between (greys, the edges of strokes) "
+        "spread thinly over all the other values."
+    )
+    return _described(fig, alt)
 
 
 def plot_history(
@@ -122,100 +211,201 @@ def plot_history(
     reference: Mapping[str, float] | None = None,
     mark_epoch: tuple[int, str] | None = None,
     log_loss: bool = False,
-) -> Figure:
-    """Loss and accuracy per epoch (and validation curves if present), side by side.
+    zoom_val_loss: bool = False,
+) -> CourseFigure:
+    """Loss and accuracy per epoch (and validation curves if present), side by side, one legend below.
 
     `reference` maps a metric name (e.g. "accuracy") to a value drawn as a dotted line;
-    `mark_epoch` is an (epoch, label) pair drawn as a vertical line on both panels;
-    `log_loss` puts the loss on a log scale, where small changes near zero stay visible.
+    `mark_epoch` is an (epoch, label) pair drawn as a vertical line on every panel;
+    `log_loss` puts the loss on a log scale, where small changes near zero stay visible;
+    `zoom_val_loss` adds a panel with the validation loss alone on a linear scale, where its rise shows.
     """
-    fig = Figure(figsize=(10, 3.8))
-    axes = fig.subplots(1, 2)
-    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
-        epochs = np.arange(1, len(history[metric]) + 1)
-        ax.plot(epochs, history[metric], marker="o", label=f"training {metric}")
+    panels = ["loss", "val_loss", "accuracy"] if zoom_val_loss else ["loss", "accuracy"]
+    fig = CourseFigure(figsize=(11, 4.2) if zoom_val_loss else (10, 4.2), layout="constrained")
+    axes = dict(zip(panels, fig.subplots(1, len(panels)), strict=True))
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    for name, ax in axes.items():
+        metric = name.removeprefix("val_")
+        if name != "val_loss":
+            ax.plot(epochs, history[metric], marker="o", label="training")
         if f"val_{metric}" in history:
-            ax.plot(epochs, history[f"val_{metric}"], marker="s", label=f"validation {metric}")
-        if reference and metric in reference:
+            ax.plot(epochs, history[f"val_{metric}"], marker="s", label="validation",
+                    color=sns.color_palette("colorblind")[1])  # fmt: skip
+        if reference and metric in reference and name == metric:
             ax.axhline(reference[metric], color="0.3", linestyle=":", label=f"reference {reference[metric]:.4f}")
         if mark_epoch is not None:
             ax.axvline(mark_epoch[0], color="0.3", linestyle="--", label=mark_epoch[1])
         ylabel = "Cross-entropy loss" if metric == "loss" else "Accuracy (fraction correct)"
-        ax.set(title=f"{metric.capitalize()} per epoch", xlabel="Epoch", ylabel=ylabel)
+        title = "Validation loss alone" if name == "val_loss" else f"{metric.capitalize()} per epoch"
+        ax.set(title=title, xlabel="Epoch", ylabel=ylabel)
         _epoch_ticks(ax, len(epochs))
-        ax.legend()
     if log_loss:
-        _log_axis(axes[0])
-        axes[0].set_ylabel("Cross-entropy loss (log scale)")
-    fig.tight_layout()
-    return fig
+        _log_axis(axes["loss"])
+        axes["loss"].set_ylabel("Cross-entropy loss (log scale)")
+    if zoom_val_loss:
+        val = np.asarray(history["val_loss"])
+        best = int(val.argmin())
+        axes["val_loss"].annotate(f"lowest {val[best]:.4f}", (best + 1, val[best]), xytext=(6, -6),
+                                  textcoords="offset points", ha="left", va="top", fontsize=10)  # fmt: skip
+        axes["val_loss"].annotate(f"{val[-1]:.4f}", (len(val), val[-1]), xytext=(0, 10), textcoords="offset points",
+                                  ha="center", va="bottom", fontsize=10)  # fmt: skip
+        axes["val_loss"].margins(y=0.2)
+    _legend_below(fig)
+    return _described(fig, _history_alt(history, reference, mark_epoch, log_loss))
 
 
-def plot_confusion_matrix(cm: np.ndarray, title: str, fmt: str = "d", cbar_label: str = "Test images") -> Figure:
-    """A confusion matrix as an annotated heatmap: true digit down, predicted digit across."""
-    fig = Figure(figsize=(7.2, 6))
-    ax = fig.subplots()
-    sns.heatmap(
-        cm,
-        annot=True,
-        fmt=fmt,
-        cmap="Blues",
-        square=True,
-        linewidths=0.5,
-        annot_kws={"fontsize": 8},
-        cbar_kws={"label": cbar_label},
-        ax=ax,
-    )
-    ax.set(title=title, xlabel="Predicted digit", ylabel="True digit")
+def _history_alt(
+    history: Mapping[str, Sequence[float]],
+    reference: Mapping[str, float] | None,
+    mark_epoch: tuple[int, str] | None,
+    log_loss: bool,
+) -> str:
+    """What plot_history shows, in words: where each curve starts and ends, the validation loss's low point."""
+    n = len(history["loss"])
+    scale = " (log scale)" if log_loss else ""
+    said = [
+        f"Loss{scale} and accuracy over {n} epochs. Training loss falls from {history['loss'][0]:.4f} to "
+        f"{history['loss'][-1]:.4f}; training accuracy rises from {_percent(history['accuracy'][0])} to "
+        f"{_percent(history['accuracy'][-1])}."
+    ]
+    if "val_loss" in history:
+        val = np.asarray(history["val_loss"])
+        best = int(val.argmin())
+        trend = f", then rises to {val[-1]:.4f} by epoch {n}" if best < n - 1 and val[-1] > val[best] else ""
+        said.append(
+            f"Validation loss falls from {val[0]:.4f} to its lowest, {val[best]:.4f}, at epoch {best + 1}{trend}; "
+            f"validation accuracy is {_percent(history['val_accuracy'][best])} there and "
+            f"{_percent(history['val_accuracy'][-1])} at the end."
+        )
+    if reference and "accuracy" in reference:
+        side = "above" if history["accuracy"][-1] > reference["accuracy"] else "not above"
+        said.append(f"The last training accuracy is {side} the reference, {_percent(reference['accuracy'])}.")
+    if mark_epoch is not None:
+        said.append(f"A vertical line marks epoch {mark_epoch[0]}: {mark_epoch[1]}.")
+    return " ".join(said)
+
+
+def _largest_cells(cm: np.ndarray, k: int, fmt: str, unit: str) -> str:
+    """The k largest off-diagonal cells of a confusion matrix, in words."""
+    off = np.asarray(cm, dtype=float).copy()
+    np.fill_diagonal(off, -np.inf)
+    order = np.argsort(-off, axis=None, kind="stable")[:k]
+    cells = [divmod(int(i), off.shape[1]) for i in order]
+    return _join([f"true {t} predicted as {p} ({cm[t, p]:{fmt}}{unit})" for t, p in cells])
+
+
+def _heatmap(ax: Axes, cm: np.ndarray, fmt: str, hide_diagonal: bool, **kwargs: object) -> None:
+    """A confusion matrix as an annotated heatmap; a hidden diagonal is hatched grey, without numbers."""
+    mask = np.eye(len(cm), dtype=bool) if hide_diagonal else None
+    sns.heatmap(cm, annot=True, fmt=fmt, cmap="Blues", square=True, linewidths=0.5, mask=mask,
+                annot_kws={"fontsize": MIN_FONT_SIZE}, ax=ax, **kwargs)  # fmt: skip
+    if hide_diagonal:
+        for i in range(len(cm)):
+            ax.add_patch(mpl.patches.Rectangle((i, i), 1, 1, facecolor="0.93", hatch="///", edgecolor="0.6", lw=0))
+    ax.set(xlabel="Predicted digit")
     ax.tick_params(axis="y", rotation=0)
-    fig.tight_layout()
-    return fig
 
 
-def plot_confidence(confidence: np.ndarray, correct: np.ndarray) -> Figure:
-    """Histograms of the top predicted probability for right and for wrong predictions."""
-    fig = Figure(figsize=(8, 3.8))
+def plot_confusion_matrix(
+    cm: np.ndarray, title: str, fmt: str = "d", cbar_label: str = "Test images", hide_diagonal: bool = False
+) -> CourseFigure:
+    """A confusion matrix as an annotated heatmap: true digit down, predicted digit across.
+
+    `hide_diagonal` hatches the diagonal instead of printing it, for a matrix of errors only (where a
+    printed 0 would read as "none right").
+    """
+    cm = np.asarray(cm)
+    fig = CourseFigure(figsize=(7.2, 6))
     ax = fig.subplots()
-    bins = np.linspace(0, 1, 41)
-    palette = sns.color_palette("colorblind")
-    correct = np.asarray(correct, dtype=bool)
-    for mask, name, colour in ((correct, "right", palette[2]), (~correct, "wrong", palette[3])):
-        values = confidence[mask]
-        weights = np.full(len(values), 1 / max(len(values), 1))
-        ax.hist(values, bins=bins, weights=weights, alpha=0.6, color=colour, label=f"{name} ({len(values):,})")
-    ax.set(
-        title="How sure the network is, when right and when wrong",
-        xlabel="Probability of the predicted digit",
-        ylabel="Share of those predictions",
-    )
-    ax.legend(loc="upper left")
+    _heatmap(ax, cm, fmt, hide_diagonal, cbar_kws={"label": cbar_label})
+    ax.set(title=title, ylabel="True digit")
     fig.tight_layout()
-    return fig
+    unit = f" {cbar_label[0]}" if cbar_label.startswith("%") else ""
+    diagonal = np.diag(cm)
+    if hide_diagonal:
+        about_diagonal = "the diagonal (right answers) is hatched and left out"
+    else:
+        about_diagonal = (
+            f"the diagonal (right answers) ranges from {diagonal.min():{fmt}} to {diagonal.max():{fmt}}{unit}"
+        )
+    alt = (
+        f"{title}: a 10 by 10 heatmap, true digit down, predicted digit across, each cell printed "
+        f"({cbar_label.lower()}); {about_diagonal}. The largest mistakes: {_largest_cells(cm, 3, fmt, unit)}."
+    )
+    return _described(fig, alt)
 
 
-def plot_probabilities(probabilities: np.ndarray, title: str) -> Figure:
+def plot_confidence(confidence: np.ndarray, correct: np.ndarray) -> CourseFigure:
+    """Histograms of the top predicted probability, for right and for wrong predictions, one panel each.
+
+    Each panel has its own y scale (share of its predictions, in %), so the few wrong predictions show
+    as clearly as the many right ones; the x axis starts at the lowest confidence found.
+    """
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=bool)
+    low = np.floor(confidence.min() * 20) / 20
+    bins = np.linspace(low, 1, round((1 - low) / 0.025) + 1)
+    palette = sns.color_palette("colorblind")
+    fig = CourseFigure(figsize=(8, 5.4))
+    axes = fig.subplots(2, 1, sharex=True)
+    said = []
+    for ax, mask, name, colour in ((axes[0], correct, "right", palette[0]), (axes[1], ~correct, "wrong", palette[1])):
+        values = confidence[mask]
+        weights = np.full(len(values), 100 / max(len(values), 1))
+        heights, _, _ = ax.hist(values, bins=bins, weights=weights, color=colour, edgecolor="white", label=name)
+        top = int(np.argmax(heights))
+        ax.annotate(f"{heights[top]:.0f} %", ((bins[top] + bins[top + 1]) / 2, heights[top]), xytext=(0, 3),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=10)  # fmt: skip
+        ax.set(title=f"{name.capitalize()} predictions ({len(values):,})", ylabel="% of them",
+               ylim=(0, 1.2 * max(heights.max(), 1)))  # fmt: skip
+        if len(values):
+            said.append(
+                f"{name} predictions ({len(values):,}): median {np.median(values):.1%}, "
+                f"{np.mean(values >= 0.9):.0%} at 90 % or more, {np.mean(values >= 0.99):.0%} at 99 % or more"
+            )
+    axes[1].set_xlabel("Probability of the predicted digit (confidence)")
+    axes[0].tick_params(labelbottom=True)
+    fig.suptitle("How sure the network is, when right and when wrong", fontweight="bold")
+    fig.tight_layout()
+    alt = (
+        f"Two histograms of the network's confidence, from {low:.2f} to 1, each in % of its own predictions. "
+        + ". ".join(s[0].upper() + s[1:] for s in said)
+        + ". Wrong answers are less sure on the whole, but a sure answer can still be wrong."
+    )
+    return _described(fig, alt)
+
+
+def plot_probabilities(probabilities: np.ndarray, title: str) -> CourseFigure:
     """Bar chart of a network's ten output probabilities, the predicted digit highlighted."""
     probabilities = np.asarray(probabilities).ravel()
-    palette = sns.color_palette("colorblind")
-    colours = [palette[1] if d == probabilities.argmax() else palette[0] for d in DIGITS]
-    fig = Figure(figsize=(6, 3.2))
+    guess = int(probabilities.argmax())
+    fig = CourseFigure(figsize=(6, 3.2))
     ax = fig.subplots()
-    ax.bar(DIGITS, probabilities, color=colours)
+    bars = ax.bar(DIGITS, probabilities, color=sns.color_palette("colorblind")[0])
+    _highlight(bars, guess)
     ax.set(title=title, xlabel="Digit", ylabel="Predicted probability", xticks=DIGITS, ylim=(0, 1))
     fig.tight_layout()
-    return fig
+    alt = (
+        f"{title}: bar chart of the ten predicted probabilities, from {probabilities.min():.0%} to "
+        f"{probabilities.max():.0%}; the highest, hatched, is digit {guess} at {probabilities[guess]:.0%}."
+    )
+    return _described(fig, alt)
 
 
-def show_digit_rows(rows: Sequence[np.ndarray], row_labels: Sequence[str], per_row: int = 8, title: str = "") -> Figure:
+def show_digit_rows(
+    rows: Sequence[np.ndarray], row_labels: Sequence[str], per_row: int = 8, title: str = ""
+) -> CourseFigure:
     """One row of up to `per_row` digits per group (e.g. one confused pair), labelled on the left."""
     if len(rows) != len(row_labels) or not rows:
         raise ValueError("give one label per row, and at least one row")
     size = 0.85
     height = len(rows) * size + (0.5 if title else 0.1)
-    fig = Figure(figsize=(per_row * size + 2.2, height))
+    fig = CourseFigure(figsize=(per_row * size + 2.2, height))
     axes = fig.subplots(len(rows), per_row, squeeze=False)
+    shown = []
     for images, label, row in zip(rows, row_labels, axes, strict=True):
         images = np.asarray(images).reshape(-1, 28, 28)
+        shown.append(f"{label}: {min(len(images), per_row)} shown")
         for i, ax in enumerate(row):
             ax.set_axis_off()
             if i < len(images):
@@ -225,13 +415,15 @@ def show_digit_rows(rows: Sequence[np.ndarray], row_labels: Sequence[str], per_r
         fig.suptitle(title, fontweight="bold", y=1 - 0.08 / height)
     top = 1 - (0.45 if title else 0.05) / height
     fig.subplots_adjust(left=2.0 / (per_row * size + 2.2), right=0.99, bottom=0.01, top=top, wspace=0.05, hspace=0.08)
-    return fig
+    intro = f"{title}: " if title else ""
+    alt = f"{intro}{len(rows)} rows of handwritten digits, dark ink on white, one row per group: " + "; ".join(shown)
+    return _described(fig, alt + ".")
 
 
-def plot_seed_spread(accuracies: Sequence[float], reference: float, reference_label: str) -> Figure:
+def plot_seed_spread(accuracies: Sequence[float], reference: float, reference_label: str) -> CourseFigure:
     """Test accuracy of repeated runs as a box with every run as a dot, and a reference as a dashed line."""
     values = 100 * np.asarray(accuracies, dtype=float)
-    fig = Figure(figsize=(8, 2.8))
+    fig = CourseFigure(figsize=(8, 2.8))
     ax = fig.subplots()
     sns.boxplot(x=values, ax=ax, color="0.9", width=0.5, showfliers=False)
     sns.stripplot(x=values, ax=ax, size=8, jitter=0.12, alpha=0.8)
@@ -242,24 +434,47 @@ def plot_seed_spread(accuracies: Sequence[float], reference: float, reference_la
     )
     ax.legend(loc="upper left")
     fig.tight_layout()
-    return fig
+    where = "inside" if values.min() <= 100 * reference <= values.max() else "outside"
+    alt = (
+        f"Test accuracy of {len(values)} runs that differ only in the random seed, each a dot over a box plot: "
+        f"{values.min():.2f}–{values.max():.2f} %, mean {values.mean():.2f} %; a dashed line marks "
+        f"{reference_label}, which lies {where} the spread."
+    )
+    return _described(fig, alt)
 
 
-def plot_learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]]) -> Figure:
-    """Training loss and accuracy per epoch of several runs, one line per run, on shared axes."""
-    fig = Figure(figsize=(10, 3.8))
+def plot_learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]]) -> CourseFigure:
+    """Training loss and accuracy per epoch of several runs on shared axes, each with its own marker and line style."""
+    fig = CourseFigure(figsize=(10, 4.2), layout="constrained")
     axes = fig.subplots(1, 2)
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
-        for name, history in histories.items():
+        for i, (name, history) in enumerate(histories.items()):
             epochs = np.arange(1, len(history[metric]) + 1)
-            ax.plot(epochs, history[metric], marker="o", label=name)
+            ax.plot(epochs, history[metric], marker=MARKERS[i % 6], linestyle=LINE_STYLES[i % 6],
+                    markersize=7 + 2 * (i == 0), markerfacecolor="none" if i == 0 else None, label=name)  # fmt: skip
         ylabel = "Cross-entropy loss (log scale)" if metric == "loss" else "Accuracy (fraction correct)"
         ax.set(title=f"Training {metric} per epoch", xlabel="Epoch", ylabel=ylabel)
         _epoch_ticks(ax, len(epochs))
-        ax.legend()
     _log_axis(axes[0])
-    fig.tight_layout()
-    return fig
+    _legend_below(fig)
+    finals = {name: (h["loss"][-1], h["accuracy"][-1]) for name, h in histories.items()}
+    best = min(finals, key=lambda name: finals[name][0])
+    names = list(histories)
+    close = [
+        f"{a} and {b} lie almost on top of each other (losses within 15 % at every epoch)"
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        if np.max(np.abs(np.log(np.asarray(histories[a]["loss"]) / np.asarray(histories[b]["loss"])))) < np.log(1.15)
+    ]
+    alt = (
+        f"Training loss (log scale) and accuracy per epoch of {_join(list(histories))}, one line style and marker "
+        f"each. After the last epoch: "
+        + "; ".join(f"{name}, loss {loss:.4f} and accuracy {_percent(acc)}" for name, (loss, acc) in finals.items())
+        + f". The lowest final loss is {best}'s"
+        + "".join(f"; {sentence}" for sentence in close)
+        + "."
+    )
+    return _described(fig, alt)
 
 
 def plot_accuracy_vs_params(
@@ -268,9 +483,9 @@ def plot_accuracy_vs_params(
     labels: Sequence[str],
     band: tuple[float, float] | None = None,
     band_label: str = "",
-) -> Figure:
+) -> CourseFigure:
     """Test accuracy against the number of parameters (log scale), each point labelled; `band` shades a range."""
-    fig = Figure(figsize=(8, 4))
+    fig = CourseFigure(figsize=(8, 4))
     ax = fig.subplots()
     values = 100 * np.asarray(accuracies, dtype=float)
     if band is not None:
@@ -287,22 +502,52 @@ def plot_accuracy_vs_params(
     if band is not None and band_label:
         ax.legend(loc="lower right")
     fig.tight_layout()
-    return fig
+    points = [f"{label}, {p:,} parameters: {v:.2f} %" for label, p, v in zip(labels, params, values, strict=True)]
+    alt = "Test accuracy against the number of parameters, on a log axis: " + "; ".join(points) + "."
+    if len(values) > 2:
+        gains = np.diff(values)
+        alt += f" The gain per step shrinks from {gains[0]:+.2f} to {gains[-1]:+.2f} percentage points."
+    if band is not None:
+        alt += f" A grey band, {band_label or 'a reference range'}, spans {100 * band[0]:.2f}–{100 * band[1]:.2f} %."
+    return _described(fig, alt)
 
 
-def plot_confusion_matrices(matrices: Mapping[str, np.ndarray], title: str, cbar_label: str = "Test images") -> Figure:
-    """Several confusion matrices side by side on one colour scale, so their cells compare directly."""
+def plot_confusion_matrices(
+    matrices: Mapping[str, np.ndarray], title: str, cbar_label: str = "Test images", hide_diagonal: bool = False
+) -> CourseFigure:
+    """Several confusion matrices side by side on one colour scale, so their cells compare directly.
+
+    `hide_diagonal` hatches the diagonals instead of printing them, for matrices of errors only.
+    """
     vmax = max(float(np.max(cm)) for cm in matrices.values())
-    fig = Figure(figsize=(4.6 * len(matrices) + 1.0, 5.0))
+    fig = CourseFigure(figsize=(4.6 * len(matrices) + 1.0, 5.0))
     *axes, cbar_ax = fig.subplots(1, len(matrices) + 1, width_ratios=[1] * len(matrices) + [0.05])
+    said = []
     for i, (ax, (name, cm)) in enumerate(zip(axes, matrices.items(), strict=True)):
-        sns.heatmap(cm, annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=vmax, square=True, linewidths=0.5,
-                    annot_kws={"fontsize": 9}, cbar_ax=cbar_ax, cbar_kws={"label": cbar_label}, ax=ax)  # fmt: skip
-        ax.set(title=f"{name}: {int(np.sum(cm)):,} errors", xlabel="Predicted digit", ylabel="" if i else "True digit")
-        ax.tick_params(axis="y", rotation=0)
+        cm = np.asarray(cm)
+        _heatmap(ax, cm, ".0f", hide_diagonal, vmin=0, vmax=vmax, cbar_ax=cbar_ax, cbar_kws={"label": cbar_label})
+        total = int(np.sum(cm) - (np.trace(cm) if hide_diagonal else 0))
+        ax.set(title=f"{name}: {total:,} errors", ylabel="" if i else "True digit")
+        said.append(f"{name}: {total:,} errors, the most {_largest_cells(cm, 3, '.0f', '')}")
     fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
-    return fig
+    hidden = "; the diagonal (right answers) is hatched and left out" if hide_diagonal else ""
+    alt = (
+        f"{title}: {len(matrices)} heatmaps side by side on one colour scale, true digit down, predicted across, "
+        f"each cell printed in {cbar_label.lower()}{hidden}. " + ". ".join(said) + "."
+    )
+    return _described(fig, alt)
+
+
+def _input_note(digit: np.ndarray) -> str:
+    """What is wrong with a 28×28 input at a glance: nothing left of the digit, or the paper read as ink."""
+    vmax = 255 if digit.dtype == np.uint8 or digit.max() > 1 else 1
+    border = np.concatenate([digit[0], digit[-1], digit[:, 0], digit[:, -1]])
+    if digit.max() <= 0.02 * vmax:
+        return "blank: no ink left"
+    if border.mean() > 0.5 * vmax:
+        return "paper read as ink"
+    return ""
 
 
 def show_pipeline(
@@ -310,60 +555,76 @@ def show_pipeline(
     inputs: np.ndarray,
     probabilities: np.ndarray,
     labels: Sequence[int] | None = None,
-) -> Figure:
+) -> CourseFigure:
     """Per column: a picture as given, the 28×28 input made from it, and the network's probabilities.
 
-    With `labels`, each column's title says whether the prediction is right.
+    With `labels`, each column's title says whether the prediction is right. An input that came out
+    blank, or whose paper the network reads as ink, says so under it.
     """
     labels = None if labels is None else [int(label) for label in labels]  # a pandas Series keeps its index
     if not len(pictures) == len(inputs) == len(probabilities) or (labels is not None and len(labels) != len(inputs)):
         raise ValueError("give one input, one row of probabilities (and one label) per picture")
-    palette = sns.color_palette("colorblind")
-    fig = Figure(figsize=(2.1 * len(pictures) + 0.6, 6.2))
+    fig = CourseFigure(figsize=(2.1 * len(pictures) + 0.6, 6.4))
     axes = fig.subplots(3, len(pictures), squeeze=False, height_ratios=[1.1, 1, 0.9])
+    said = []
     for i, (picture, digit, probs) in enumerate(zip(pictures, inputs, probabilities, strict=True)):
         top, middle, bottom = axes[:, i]
         top.imshow(
             picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=255 if picture.dtype == np.uint8 else 1
         )
         top.set_xticks([]), top.set_yticks([])
-        top.set_xlabel(f"{picture.shape[1]}×{picture.shape[0]}", fontsize=8)
+        size = f"{picture.shape[1]}×{picture.shape[0]}"
+        top.set_xlabel(size, fontsize=MIN_FONT_SIZE)
         _draw_digit(middle, digit)
+        note = _input_note(np.asarray(digit))
+        middle.set_xlabel(note, fontsize=MIN_FONT_SIZE + 1, fontweight="bold")
         guess = int(np.argmax(probs))
-        colours = [palette[1] if d == guess else palette[0] for d in DIGITS]
-        bottom.bar(DIGITS, probs, color=colours)
+        _highlight(bottom.bar(DIGITS, probs, color=sns.color_palette("colorblind")[0]), guess)
         bottom.set(ylim=(0, 1), xticks=DIGITS, yticks=[0, 0.5, 1] if i == 0 else [])
-        bottom.tick_params(labelsize=7)
-        verdict = ""
+        bottom.tick_params(labelsize=MIN_FONT_SIZE)
+        verdict = verdict_words = ""
         if labels is not None:
             verdict = " ✓" if guess == labels[i] else f" ✗ (is {labels[i]})"
-        bottom.set_title(f"says {guess}, {probs[guess]:.0%}{verdict}", fontsize=9, fontweight="normal")
+            verdict_words = ", right" if guess == labels[i] else f", wrong: it is a {labels[i]}"
+        bottom.set_title(f"says {guess}, {probs[guess]:.0%}{verdict}", fontsize=10, fontweight="normal")
+        said.append(f"picture {i + 1} ({size}){f', input {note}' if note else ''}: says {guess} at "
+                    f"{probs[guess]:.0%}{verdict_words}")  # fmt: skip
     for ax in axes[1]:  # framed, so that an all-blank input still shows as a panel
         ax.set_axis_on(), ax.set_xticks([]), ax.set_yticks([])
     axes[0, 0].set_ylabel("picture", fontsize=10)
     axes[1, 0].set_ylabel("28×28 input", fontsize=10)
     axes[2, 0].set_ylabel("probability", fontsize=10)
     fig.tight_layout()
-    return fig
+    columns = f"{len(pictures)} columns, each" if len(pictures) > 1 else "One column:"
+    alt = (
+        f"{columns} a picture of a digit, the 28×28 input made from it (dark ink on white) and a bar chart of the "
+        "network's ten probabilities, the predicted digit hatched. "
+        + ". ".join(s[0].upper() + s[1:] for s in said)
+        + "."
+    )
+    return _described(fig, alt)
 
 
-def show_steps(steps: Mapping[str, np.ndarray], title: str = "", as_ink: Sequence[str] = ()) -> Figure:
+def show_steps(steps: Mapping[str, np.ndarray], title: str = "", as_ink: Sequence[str] = ()) -> CourseFigure:
     """Images of any sizes side by side, each titled with its name and size (e.g. preprocessing steps).
 
     The steps named in `as_ink` are ink maps, drawn like every digit in the course: more ink, darker.
     """
     if not steps:
         raise ValueError("no images to show")
-    fig = Figure(figsize=(2.4 * len(steps), 2.9))
+    fig = CourseFigure(figsize=(2.4 * len(steps), 2.9))
     axes = fig.subplots(1, len(steps), squeeze=False)[0]
+    said = []
     for ax, (name, image) in zip(axes, steps.items(), strict=True):
         image = np.asarray(image)
         cmap = ("gray_r" if name in as_ink else "gray") if image.ndim == 2 else None
         ax.imshow(image, cmap=cmap, vmin=0, vmax=255 if image.dtype == np.uint8 else 1)
         ax.set_xticks([]), ax.set_yticks([])
         ax.set_title(name, fontsize=10, fontweight="normal")
-        ax.set_xlabel(f"{image.shape[1]}×{image.shape[0]}", fontsize=8)
+        ax.set_xlabel(f"{image.shape[1]}×{image.shape[0]}", fontsize=MIN_FONT_SIZE)
+        said.append(f"{name} ({image.shape[1]}×{image.shape[0]}{', as ink: dark on white' if name in as_ink else ''})")
     if title:
         fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
-    return fig
+    intro = f"{title}: " if title else ""
+    return _described(fig, f"{intro}{len(steps)} images side by side, in order: " + "; ".join(said) + ".")

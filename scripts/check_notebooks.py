@@ -31,6 +31,7 @@ NOTEBOOK_METADATA = {"kernelspec", "language_info"}
 CELL_METADATA = {"tags", "jupyter"}
 JUPYTER_CELL_METADATA = {"source_hidden", "outputs_hidden"}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+ALT_TEXT = "alt"  # output metadata {"image/png": {"alt": ...}}: a figure's text alternative (helpers.plots)
 
 MACHINE_PATH = re.compile(r"(?<![\w.~])(/(root|home|Users|tmp|work|mnt|private|var/folders)/|[A-Za-z]:\\\\?Users\\)")
 MEMORY_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
@@ -108,6 +109,24 @@ def check_kernel(nb: dict, raw: str) -> list[Problem]:
     return []
 
 
+def alt_text(output: dict) -> str | None:
+    """A PNG output's text alternative, stored as nbconvert reads it (`alt` under the MIME type), or None."""
+    alt = output.get("metadata", {}).get("image/png", {}).get(ALT_TEXT)
+    return alt if isinstance(alt, str) else None
+
+
+def extra_output_metadata(output: dict) -> list[str]:
+    """An output's metadata beyond a PNG's text alternative, the only output metadata stored."""
+    allowed = {"image/png": {ALT_TEXT}} if "image/png" in output.get("data", {}) else {}
+    extra = []
+    for key, value in output.get("metadata", {}).items():
+        if key not in allowed or not isinstance(value, dict):
+            extra.append(key)
+        else:
+            extra += [f"{key}.{inner}" for inner in value if inner not in allowed[key]]
+    return sorted(extra)
+
+
 def check_metadata(nb: dict, raw: str) -> list[Problem]:
     """No volatile or personal metadata: widget state, timings, scroll state, editor settings."""
     problems = []
@@ -121,11 +140,25 @@ def check_metadata(nb: dict, raw: str) -> list[Problem]:
         if extra:
             problems.append(Problem("metadata", cell_name(i, cell), f"remove cell metadata {sorted(extra)}"))
         for output in cell.get("outputs", []):
-            if output.get("metadata"):
-                problems.append(
-                    Problem("metadata", cell_name(i, cell), f"remove output metadata {sorted(output['metadata'])}")
-                )
+            extra = extra_output_metadata(output)
+            if extra:
+                problems.append(Problem("metadata", cell_name(i, cell), f"remove output metadata {extra}"))
     return problems
+
+
+def check_figures(nb: dict, raw: str) -> list[Problem]:
+    """Every stored figure has a text alternative, which the site shows as the image's `alt`."""
+    return [
+        Problem(
+            "figures",
+            name,
+            "a figure without a text alternative; return it from a helpers.plots function, or show it with "
+            "helpers.show_figure(fig, alt=...) saying what it shows and its point",
+        )
+        for name, cell in code_cells(nb)
+        for output in cell["outputs"]
+        if "image/png" in output.get("data", {}) and not (alt_text(output) or "").strip()
+    ]
 
 
 def check_execution(nb: dict, raw: str) -> list[Problem]:
@@ -357,6 +390,7 @@ RULES: dict[str, Callable[[dict, str], list[Problem]]] = {
     "addresses": check_addresses,
     "durations": check_durations,
     "images": check_images,
+    "figures": check_figures,
     "widgets": check_widgets,
     "solutions": check_solutions,
     "opening": check_opening,

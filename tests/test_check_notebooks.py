@@ -39,7 +39,14 @@ def clean_notebook() -> nbformat.NotebookNode:
         new_code_cell(
             "figure",
             execution_count=2,
-            outputs=[new_output("execute_result", {"image/png": PNG, "text/plain": "<Figure>"}, execution_count=2)],
+            outputs=[
+                new_output(
+                    "execute_result",
+                    {"image/png": PNG, "text/plain": "Ten bars, one per digit: all about 6,000 images."},
+                    metadata={"image/png": {"alt": "Ten bars, one per digit: all about 6,000 images."}},
+                    execution_count=2,
+                )
+            ],
         ),
         new_code_cell(""),
         new_markdown_cell("## Summary\n\nIt is clean.\n\n## Exercises"),
@@ -70,7 +77,13 @@ def stream(nb: dict, text: str, name: str = "stdout") -> None:
 
 
 def figure(nb: dict, data: dict) -> None:
-    nb.cells[2].outputs = [new_output("display_data", data)]
+    """Replace the figure's output; an image/png keeps a text alternative, so that only the rule under test fails."""
+    metadata = {"image/png": {"alt": "A figure."}} if "image/png" in data else {}
+    nb.cells[2].outputs = [new_output("display_data", data, metadata=metadata)]
+
+
+def alt(nb: dict, value: object) -> None:
+    nb.cells[2].outputs[0].metadata["image/png"]["alt"] = value
 
 
 MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
@@ -80,6 +93,11 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     ("metadata", "a cell's run time", lambda nb: nb.cells[1].metadata.update(ExecuteTime={"end_time": "..."})),
     ("metadata", "scroll state", lambda nb: nb.cells[1].metadata.update(jupyter={"outputs_scrolled": True})),
     ("metadata", "output metadata", lambda nb: nb.cells[2].outputs[0].metadata.update(needs_background="light")),
+    ("metadata", "a PNG's size", lambda nb: nb.cells[2].outputs[0].metadata["image/png"].update(width=300)),
+    ("metadata", "an alt on an output without a PNG", lambda nb: nb.cells[2].outputs[0].data.pop("image/png")),
+    ("figures", "a figure without a text alternative", lambda nb: nb.cells[2].outputs[0].update(metadata={})),
+    ("figures", "an empty text alternative", lambda nb: alt(nb, "  ")),
+    ("figures", "a text alternative that is not text", lambda nb: alt(nb, ["a", "list"])),
     ("execution", "out of order", lambda nb: nb.cells[1].update(execution_count=5)),
     ("execution", "never run", lambda nb: nb.cells[2].update(execution_count=None)),
     ("execution", "a result of another run", lambda nb: nb.cells[2].outputs[0].update(execution_count=7)),

@@ -6,6 +6,7 @@ import base64
 import os
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import nbformat
@@ -14,15 +15,21 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from scripts import build_site
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's packages chromium and chromium-driver (`make browser`)
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"  # `make axe` (npm ci)
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]  # axe-core's tags for the WCAG 2.0 and 2.1 A and AA rules
 NOTEBOOKS = sorted(build_site.SOURCE.glob("[0-9][0-9]_*.ipynb"))
+PAGES = ["index.html"] + [path.with_suffix(".html").name for path in NOTEBOOKS]
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(20)).decode()
+DESKTOP, PHONE = (1200, 900), (360, 800)
 
 
 def headings(nb: nbformat.NotebookNode, level: int) -> list[str]:
@@ -33,6 +40,19 @@ def headings(nb: nbformat.NotebookNode, level: int) -> list[str]:
 
 def png_outputs(nb: nbformat.NotebookNode) -> int:
     return sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+
+
+def alt_texts(nb: nbformat.NotebookNode) -> list[str | None]:
+    """Each figure's stored text alternative, in order."""
+    outputs = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    return [o.get("metadata", {}).get("image/png", {}).get("alt") for o in outputs]
+
+
+def skip_or_fail(reason: str) -> None:
+    """Locally a missing tool skips the test; in CI (CI=true) it fails, so that CI always runs it."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI must run the browser test: {reason}")
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +68,15 @@ def browser() -> Iterator[WebDriver]:
     """Headless Chromium driven by Selenium through Debian's chromedriver; nothing is downloaded."""
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file()]
     if missing:
-        reason = f"{' and '.join(missing)} not installed: `make browser` installs them (apt-get, as root)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI must run the browser test: {reason}")
-        pytest.skip(reason)
+        skip_or_fail(f"{' and '.join(missing)} not installed: `make browser` installs them (apt-get, as root)")
     options = Options()
     options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,900"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
+    ):
         options.add_argument(argument)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SE_OFFLINE", "true")  # with both paths given Selenium Manager is skipped; never let it download
@@ -99,6 +121,7 @@ def test_a_reader_follows_the_index_to_each_notebook(site: Path, browser: WebDri
     for image in images:
         assert image.get_attribute("src").startswith("data:image/png;base64,")
         assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 0
+    assert [image.get_attribute("alt") for image in images] == alt_texts(nb), "each figure's text alternative"
 
     solutions = browser.find_elements(By.CSS_SELECTOR, "details.course-solution")
     assert len(solutions) == len(re.findall(r"^### Exercise \d+:", "\n".join(c.source for c in nb.cells), re.M))
@@ -150,3 +173,103 @@ def test_a_notebook_without_goals_is_refused(tmp_path: Path) -> None:
     nbformat.write(new_notebook(cells=[new_markdown_cell("# Only a title")]), tmp_path / "notebooks" / "01_x.ipynb")
     with pytest.raises(ValueError, match="You will learn to"):
         build_site.build_site(tmp_path / "site", tmp_path / "notebooks")
+
+
+@pytest.fixture(scope="module")
+def axe() -> str:
+    """axe-core's script, installed from the npm registry at the version package-lock.json pins."""
+    if not AXE.is_file():
+        skip_or_fail(f"{AXE} not installed: `make axe` installs it (npm ci)")
+    return AXE.read_text(encoding="utf-8")
+
+
+def axe_violations(driver: WebDriver, axe: str) -> list[str]:
+    """axe-core's WCAG 2.0/2.1 A and AA rules on the page shown: one line per rule broken, with where."""
+    driver.execute_script(axe)
+    driver.set_script_timeout(120)
+    script = """const done = arguments[arguments.length - 1];
+        axe.run(document, {runOnly: {type: "tag", values: arguments[0]}}).then(
+            result => done(result.violations.map(v => `${v.id} (${v.impact}, ${v.nodes.length} elements, e.g. ` +
+                                                    `${v.nodes[0].target.join(" ")}): ${v.help}`)),
+            error => done([`axe-core failed: ${error}`]));"""
+    return driver.execute_async_script(script, WCAG_AA)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_passes_a_wcag_21_aa_audit(site: Path, browser: WebDriver, axe: str, page: str) -> None:
+    browser.get((site / page).as_uri())
+    assert axe_violations(browser, axe) == []
+
+
+def test_the_audit_finds_what_it_is_for(tmp_path: Path, browser: WebDriver, axe: str) -> None:
+    page = tmp_path / "bad.html"
+    page.write_text('<html><body><p style="color:#b0b0b0">faint</p><img src="x.png"></body></html>')
+    browser.get(page.as_uri())
+    found = {line.split()[0] for line in axe_violations(browser, axe)}
+    assert {"html-has-lang", "color-contrast", "image-alt"} <= found
+
+
+def heading_levels(driver: WebDriver) -> list[int]:
+    return driver.execute_script(
+        "return [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(h => Number(h.tagName[1]))"
+    )
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_have_a_language_and_headings_in_order(site: Path, browser: WebDriver, page: str) -> None:
+    browser.get((site / page).as_uri())
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    levels = heading_levels(browser)
+    assert levels[0] == 1 and levels.count(1) == 1, "one h1, first"
+    skips = [(a, b) for a, b in pairwise(levels) if b > a + 1]
+    assert not skips, f"a heading level is skipped: {skips}"
+
+
+def test_solutions_open_and_close_from_the_keyboard_with_a_visible_focus(site: Path, browser: WebDriver) -> None:
+    browser.get((site / "01_load_and_look.html").as_uri())
+    solution = browser.find_element(By.CSS_SELECTOR, "details.course-solution")
+    summary = solution.find_element(By.TAG_NAME, "summary")
+    browser.execute_script("arguments[0].scrollIntoView(); document.activeElement.blur()", summary)
+    focused = None
+    for _ in range(200):  # Tab through the page, as a keyboard user does, until the first solution's summary
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        focused = browser.switch_to.active_element
+        if focused == summary:
+            break
+    assert focused == summary, "the folded solution is reached with Tab"
+    outline = browser.execute_script(
+        "const s = getComputedStyle(arguments[0]); return [s.outlineStyle, parseFloat(s.outlineWidth)]", summary
+    )
+    assert outline[0] != "none" and outline[1] >= 2, f"visible focus outline: {outline}"
+    for key, opened in ((Keys.ENTER, True), (Keys.ENTER, False), (Keys.SPACE, True), (Keys.SPACE, False)):
+        ActionChains(browser).send_keys(key).perform()
+        assert (solution.get_attribute("open") is not None) == opened, f"{key!r} toggles the solution"
+
+
+OVERFLOWING = """const width = window.innerWidth;
+    const scrolls = e => { for (let p = e.parentElement; p && p !== document.body; p = p.parentElement)
+        if (getComputedStyle(p).overflowX !== "visible") return true; return false; };
+    return [...document.body.querySelectorAll("*")]
+        .filter(e => e.getBoundingClientRect().right > width + 1 && !scrolls(e))
+        .map(e => `${e.tagName.toLowerCase()}.${e.className}`);"""
+
+
+def overflowing(driver: WebDriver, page: Path) -> list[str]:
+    """Elements of `page` that stick out of a phone-width window, other than inside a box that scrolls (code)."""
+    driver.set_window_size(*PHONE)
+    try:
+        driver.get(page.as_uri())
+        return driver.execute_script(OVERFLOWING)
+    finally:
+        driver.set_window_size(*DESKTOP)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_reflow_at_phone_width(site: Path, browser: WebDriver, page: str) -> None:
+    assert overflowing(browser, site / page) == [], f"{page} scrolls sideways at {PHONE[0]} px"
+
+
+def test_the_reflow_check_finds_a_wide_element(tmp_path: Path, browser: WebDriver) -> None:
+    page = tmp_path / "wide.html"
+    page.write_text('<html lang="en"><body><div class="wide" style="width: 600px">wide</div></body></html>')
+    assert overflowing(browser, page) == ["div.wide"]
