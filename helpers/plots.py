@@ -528,7 +528,7 @@ def plot_confusion_matrices(
         _heatmap(ax, cm, ".0f", hide_diagonal, vmin=0, vmax=vmax, cbar_ax=cbar_ax, cbar_kws={"label": cbar_label})
         total = int(np.sum(cm) - (np.trace(cm) if hide_diagonal else 0))
         ax.set(title=f"{name}: {total:,} errors", ylabel="" if i else "True digit")
-        said.append(f"{name}: {total:,} errors, the most {_largest_cells(cm, 3, '.0f', '')}")
+        said.append(f"{name}: {total:,} errors, most often {_largest_cells(cm, 3, '.0f', '')}")
     fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
     hidden = "; the diagonal (right answers) is hatched and left out" if hide_diagonal else ""
