@@ -345,11 +345,16 @@ NOT_NEEDED_BY_NOBODY = (
 
 
 def _link_or_copy(source: str, target: str) -> None:
-    """A hard link (instant, no space) where the file system allows it, else a copy."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+    """A hard link (instant, no space) to a file every user may read, else a copy made readable (the original
+    keeps its mode: a link would share it)."""
+    if os.stat(source).st_mode & 0o004:
+        try:
+            os.link(source, target)
+            return
+        except OSError:
+            pass
+    shutil.copy2(source, target)
+    os.chmod(target, os.stat(target).st_mode | 0o444)
 
 
 def readable_python(folder: Path, helpers: Path = ROOT / "helpers") -> tuple[str, dict[str, str]]:
@@ -364,25 +369,29 @@ def readable_python(folder: Path, helpers: Path = ROOT / "helpers") -> tuple[str
 
     lib = folder / "lib"
     stdlib = Path(sysconfig.get_paths()["stdlib"])
-    site = lib / stdlib.name / "site-packages"
+    code = folder / "code"  # on PYTHONPATH: NumPy and helpers (a Debian Python does not read site-packages)
     ignore = shutil.ignore_patterns(*NOT_NEEDED_BY_NOBODY)
     shutil.copytree(stdlib, lib / stdlib.name, ignore=ignore, copy_function=_link_or_copy)
     for package in (Path(numpy.__file__).parent, Path(numpy.__file__).parent.with_name("numpy.libs")):
         if package.is_dir():
-            shutil.copytree(package, site / package.name, copy_function=_link_or_copy)
+            shutil.copytree(package, code / package.name, copy_function=_link_or_copy)
     if sysconfig.get_config_var("Py_ENABLE_SHARED"):  # the interpreter needs libpython3.X.so beside it
         shared_lib = Path(sysconfig.get_config_var("LIBDIR")) / sysconfig.get_config_var("INSTSONAME")
         _link_or_copy(str(shared_lib), str(lib / shared_lib.name))
     (folder / "bin").mkdir()
     python = folder / "bin" / "python3"
     _link_or_copy(str(Path(sys._base_executable).resolve()), str(python))
-    shutil.copytree(helpers, folder / "code" / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
-    (folder / "code" / "helpers" / "__init__.py").write_text('"""The course helpers, without the plots."""\n')
-    for path in [folder, *folder.rglob("*")]:
-        path.chmod(path.stat().st_mode | (0o755 if path.is_dir() else 0o444))
+    shutil.copytree(
+        helpers, code / "helpers", ignore=shutil.ignore_patterns("__pycache__"), copy_function=_link_or_copy
+    )
+    (code / "helpers" / "__init__.py").unlink()  # a link to the checkout's: replaced, not written through
+    (code / "helpers" / "__init__.py").write_text('"""The course helpers, without the plots."""\n')
+    (code / "helpers" / "__init__.py").chmod(0o644)
+    for path in [folder, *(path for path in folder.rglob("*") if path.is_dir())]:
+        path.chmod(0o755)
     env = {
         "PYTHONHOME": str(folder),
-        "PYTHONPATH": str(folder / "code"),
+        "PYTHONPATH": str(code),
         "LD_LIBRARY_PATH": str(lib),
         "PYTHONNOUSERSITE": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
