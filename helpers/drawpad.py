@@ -6,6 +6,7 @@ does not depend on the browser, and the pad can be driven without one (tests, nb
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -52,17 +53,20 @@ class DigitPad:
         self.canvas.on_touch_move(self._touch_move)
         self.canvas.on_touch_end(self._touch_end)
         self.canvas.on_touch_cancel(self._touch_end)
-        fit = widgets.Layout(width="auto")  # a button as wide as its label
-        undo = widgets.Button(description="Undo", icon="undo", tooltip="Remove the last stroke", layout=fit)
+        undo = widgets.Button(description="Undo", icon="undo", tooltip="Remove the last stroke", layout=fit())
         undo.on_click(lambda _: self.undo())
-        clear = widgets.Button(description="Clear", icon="eraser", tooltip="Start again", layout=fit)
+        clear = widgets.Button(description="Clear", icon="eraser", tooltip="Start again", layout=fit())
         clear.on_click(lambda _: self.clear())
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a picture", layout=fit)
+        self.upload = widgets.FileUpload(
+            accept="image/*", multiple=False, description="Upload", tooltip="A picture of one digit", layout=fit()
+        )
         self.upload.observe(self._uploaded, names="value")
-        self.output = widgets.Output(layout=widgets.Layout(min_width="420px"))
-        self.output.add_class("digit-pad-output")
-        buttons = widgets.HBox([undo, clear, self.upload])
-        self.widget = widgets.HBox([widgets.VBox([self.canvas, buttons]), self.output])
+        buttons = widgets.HBox([undo, clear, self.upload], layout=widgets.Layout(flex_flow="row wrap"))
+        self.message = widgets.HTML()  # what the pad is doing, in words: wraps like prose, read by screen readers
+        self.output = widgets.Output()  # the figure
+        self.message.add_class("digit-pad-message"), self.output.add_class("digit-pad-figure")
+        right = widgets.VBox([self.message, self.output], layout=widgets.Layout(min_width="420px"))
+        self.widget = widgets.HBox([widgets.VBox([self.canvas, buttons]), right])
         self.widget.add_class("digit-pad")
         self.hint()
 
@@ -129,9 +133,15 @@ class DigitPad:
 
     def hint(self) -> None:
         """Say, where the figure will appear, what to do."""
+        self.say(HINT)
+
+    def say(self, text: str, figure: Figure | None = None) -> None:
+        """Show `text` in the pad's message line, and `figure` (or nothing) below it."""
+        self.message.value = html.escape(text)
         with self.output:
-            self.output.clear_output(wait=True)
-            print(HINT)
+            self.output.clear_output(wait=figure is not None)  # waiting, the old figure stays until the new one comes
+            if figure is not None:
+                display(figure)
 
     def image(self) -> np.ndarray:
         """The drawing as a SIZE×SIZE gray image, black strokes on white."""
@@ -153,20 +163,18 @@ class DigitPad:
         return _pipeline(picture, *self.read(picture), label)
 
     def show(self, picture: ImageLike) -> None:
-        """Replace the pad's output with the analysis of `picture` (a sentence, then the figure), or what is wrong."""
-        with self.output:
-            self.output.clear_output(wait=True)
-            try:
-                digit, probabilities = self.read(picture)
-            except ImageError as error:
-                print(error)
-                return
-            guess = int(np.argmax(probabilities))
-            print(
-                f"The network reads a {guess} ({probabilities[guess]:.0%} sure). Below: your picture, "
-                "the 28×28 input made from it, and the probabilities of the ten digits."
-            )
-            display(_pipeline(picture, digit, probabilities))
+        """Show the analysis of `picture` (a sentence, then the figure), or what is wrong with it."""
+        try:
+            digit, probabilities = self.read(picture)
+        except ImageError as error:
+            self.say(str(error))
+            return
+        guess = int(np.argmax(probabilities))
+        sentence = (
+            f"The network reads a {guess} ({probabilities[guess]:.0%} sure). Below: your picture, "
+            "the 28×28 input made from it, and the probabilities of the ten digits."
+        )
+        self.say(sentence, _pipeline(picture, digit, probabilities))
 
     def _uploaded(self, change: dict) -> None:
         files = uploaded_files(change["new"])
@@ -179,11 +187,14 @@ class DigitPad:
             picture = Image.open(io.BytesIO(content))
             picture.load()
         except OSError:
-            with self.output:
-                self.output.clear_output(wait=True)
-                print(f"{name} is not an image Pillow can read; upload a PNG or JPEG")
+            self.say(f"{name} is not an image Pillow can read; upload a PNG or JPEG")
             return
         self.show(picture)
+
+
+def fit() -> widgets.Layout:
+    """A button as wide as its label, which it never shrinks below (the row wraps instead)."""
+    return widgets.Layout(width="auto", flex="0 0 auto")
 
 
 def _pipeline(picture: ImageLike, digit: np.ndarray, probabilities: np.ndarray, label: int | None = None) -> Figure:
