@@ -65,8 +65,9 @@ class DigitPad:
         self.message = widgets.HTML()  # what the pad is doing, in words: wraps like prose, read by screen readers
         self.output = widgets.Output()  # the figure
         self.message.add_class("digit-pad-message"), self.output.add_class("digit-pad-figure")
-        right = widgets.VBox([self.message, self.output], layout=widgets.Layout(min_width="420px"))
-        self.widget = widgets.HBox([widgets.VBox([self.canvas, buttons]), right])
+        left = widgets.VBox([self.canvas, buttons], layout=widgets.Layout(flex="0 0 auto"))  # the pad never shrinks
+        right = widgets.VBox([self.message, self.output], layout=widgets.Layout(min_width="420px", flex="1 1 auto"))
+        self.widget = widgets.HBox([left, right])
         self.widget.add_class("digit-pad")
         self.hint()
 

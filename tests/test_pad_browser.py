@@ -342,6 +342,11 @@ class Pad:
     def click(self, label: str) -> None:
         ActionChains(self.driver).click(self.button(label)).perform()
 
+    def clear(self) -> None:
+        """Click Clear and wait for the hint, with no figure."""
+        self.click("Clear")
+        wait(self.driver, "the hint", lambda _: self.text() == HINT and self.figure() is None)
+
     def upload(self, path: Path) -> None:
         """Click the upload button and choose `path` in the file chooser."""
         self.driver.execute_script(EXPOSE_FILE_INPUT)
@@ -386,8 +391,7 @@ def test_a_reader_draws_with_mouse_and_finger_undoes_clears_and_uploads(
     assert pad.ink(140, 60) > 0 and pad.ink(40, 200) == 0
 
     with steps("Clear"):
-        pad.click("Clear")
-        wait(browser, "the hint", lambda _: pad.text() == HINT and pad.figure() is None)
+        pad.clear()
     assert pad.inked_pixels() == 0
 
     with steps("draw a 1 with a finger (touch events)"):
@@ -405,30 +409,34 @@ def test_a_reader_draws_with_mouse_and_finger_undoes_clears_and_uploads(
         wait(browser, "the figure of the 1 again", lambda _: pad.figure() == one)
     assert "The network reads a 1" in pad.text() and pad.ink(80, 150) == 0 and pad.ink(145, 140) > 0
 
-    with steps("Clear, then a stroke released outside the pad"):
-        pad.click("Clear")
-        wait(browser, "the hint", lambda _: pad.text() == HINT)
-        pad.mouse_stroke(ONE, release=False).move_to_element_with_offset(pad.canvas, *pad.offset(SIZE + 150, 240))
-        ActionChains(browser).release().perform()  # over the output, right of the pad
+    with steps("Clear, then a 1 drawn down and out of the pad, released outside it"):
+        pad.clear()
+        leave = pad.mouse_stroke(ONE, release=False)  # out through the bottom edge, then right, below the buttons
+        for point in [(140, 320), (SIZE + 150, 320)]:
+            leave.move_to_element_with_offset(pad.canvas, *pad.offset(*point))
+        leave.perform()
+        ActionChains(browser).release().perform()
         outside = pad.wait_for_figure("The network reads a 1")
-    with steps("move back over the pad, button up"):
+    with steps("move back across the pad with the button up"):
         back = ActionChains(browser, duration=10)
         for point in line((40, 120), (240, 120)):
             back.move_to_element_with_offset(pad.canvas, *pad.offset(*point))
         back.perform()
-        time.sleep(1)  # the kernel would have drawn and answered by now
+        time.sleep(1)
+        assert pad.figure() == outside, "moving with the button up changed the figure"
+    with steps("a dot in the corner (the kernel has handled every move before it)"):
+        pad.mouse_stroke([(250, 30)]).perform()
+        pad.wait_for_figure(unlike=outside)
     assert pad.ink(60, 120) == 0 and pad.ink(230, 120) == 0, "moving with the button up drew on the pad"
-    assert pad.figure() == outside, "moving with the button up changed the figure"
+    assert pad.ink(250, 30) > 0 and pad.ink(140, 278) > 0
 
     example = lab.folder / "work" / "examples" / "7_paper.png"
     with steps("Clear, then upload 7_paper.png"):
-        pad.click("Clear")
-        wait(browser, "the hint", lambda _: pad.text() == HINT)
+        pad.clear()
         pad.upload(example)
         uploaded = pad.wait_for_figure("The network reads a 7")
     with steps("Clear, then upload the same file again"):
-        pad.click("Clear")
-        wait(browser, "the hint", lambda _: pad.text() == HINT and pad.figure() is None)
+        pad.clear()
         pad.upload(example)
         assert pad.wait_for_figure("The network reads a 7") == uploaded
     assert browser.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", label)
