@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
 
-.PHONY: help setup data run test lint lab examples student html browser bench clean clean-all conda-setup conda-lab
+.PHONY: help setup data run test test-pad lint lab examples student html browser bench clean clean-all conda-setup conda-lab
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,6 +35,9 @@ run: setup ## Execute every notebook in order, in place, and refresh the README 
 
 test: setup lint browser ## Unit tests, every notebook under nbval, the student copies and the site, in one pytest run
 	$(BIN)/python -m pytest
+
+test-pad: setup browser ## Notebook 07's drawing pad in JupyterLab in headless Chromium: mouse, touch, Undo, uploads (~2 min)
+	MNIST_COURSE_PAD_TEST=1 $(BIN)/python -m pytest -s tests/test_pad_browser.py
 
 lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks; the notebooks' hygiene (scripts/check_notebooks.py)
 	$(BIN)/ruff check helpers tests scripts notebooks

@@ -3,7 +3,8 @@
 JupyterLab runs on the loopback with a token and a scratch configuration, on a copy of the notebook, so that
 nothing in the checkout changes; the test checks what the page shows (the pad's sentence and figure), never the
 kernel's variables, and that no JupyterLab or kernel process is left. Each step's duration and a screenshot of the
-pad go to $TMPDIR/pad-shots/ (`steps.md` lists them). `make test-pad` runs it.
+pad go to $TMPDIR/pad-shots/ (`steps.md` lists them). `make test-pad` runs it, apart from `make test`
+because it takes minutes (JupyterLab, the kernel's TensorFlow, a whole notebook run).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from helpers.drawpad import HINT, SIZE
 from helpers.paths import models_dir
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("MNIST_COURSE_PAD_TEST") != "1", reason="takes minutes: `make test-pad` runs it (CI does)"
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "07_your_own_digits.ipynb"
