@@ -294,8 +294,8 @@ class Pad:
 
     def figure(self) -> str | None:
         """The src of the figure in the pad's output (a data: URL of its PNG), or None."""
-        images = self.output.find_elements(By.TAG_NAME, "img")
-        return images[0].get_attribute("src") if images else None
+        script = "const image = arguments[0].querySelector('img'); return image ? image.src : null"
+        return self.driver.execute_script(script, self.output)  # one call: the figure may be replaced meanwhile
 
     def wait_for_figure(self, reading: str | None = None, unlike: str | None = None) -> str:
         """Wait for a figure different from `unlike`, with a sentence containing `reading`; return its src."""
