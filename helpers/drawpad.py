@@ -57,9 +57,7 @@ class DigitPad:
         undo.on_click(lambda _: self.undo())
         clear = widgets.Button(description="Clear", icon="eraser", tooltip="Start again", layout=fit())
         clear.on_click(lambda _: self.clear())
-        self.upload = widgets.FileUpload(
-            accept="image/*", multiple=False, description="Upload", tooltip="A picture of one digit", layout=fit()
-        )
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload", layout=fit())
         self.upload.observe(self._uploaded, names="value")
         buttons = widgets.HBox([undo, clear, self.upload], layout=widgets.Layout(flex_flow="row wrap"))
         self.message = widgets.HTML()  # what the pad is doing, in words: wraps like prose, read by screen readers
@@ -72,10 +70,15 @@ class DigitPad:
         self.hint()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        """The widget in JupyterLab; a sentence instead of the widget's repr in a static copy."""
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = "[drawing pad: open this notebook in JupyterLab and run the cell to draw]"
-        return bundle
+        """The widget in JupyterLab; a sentence instead of the widget's repr in a static copy.
+
+        Built here, as ipywidgets 8 does, because ipywidgets 7 (Colab's) widgets have no `_repr_mimebundle_`.
+        """
+        view = {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}
+        return {
+            "text/plain": "[drawing pad: open this notebook in JupyterLab and run the cell to draw]",
+            "application/vnd.jupyter.widget-view+json": view,
+        }
 
     def start_stroke(self, x: float, y: float) -> None:
         self.drawing = True
