@@ -22,7 +22,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,7 +111,8 @@ def lab() -> Iterator[Lab]:
     before = checkout_state()
     folder = Path(tempfile.mkdtemp(prefix="pad-lab-"))
     work, models = folder / "work", folder / "models"
-    work.mkdir(), models.mkdir()
+    work.mkdir()
+    models.mkdir()
     shutil.copy2(NOTEBOOK, work)
     shutil.copytree(EXAMPLES, work / "examples")
     trained = models_dir() / "dense_mnist.keras"  # saved by notebook 03 (`make test` runs it); else 07 trains one
@@ -160,9 +161,12 @@ def lab() -> Iterator[Lab]:
         log.close()
         if SHOTS.is_dir():
             shutil.copy2(folder / "jupyterlab.log", SHOTS)
-        left = processes_mentioning(str(folder))
+        deadline = time.monotonic() + 15  # kernels and browser processes may take a moment to exit
+        while (left := processes_mentioning(str(folder))) and time.monotonic() < deadline:
+            time.sleep(0.5)
         for pid in left:  # only processes started for this test: their command line names its scratch folder
-            os.kill(pid, signal.SIGKILL)
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         shutil.rmtree(folder, ignore_errors=True)
         assert not left, f"processes left running after JupyterLab shut down: {left}"
         assert checkout_state() == before, "the browser test changed files in the checkout"
