@@ -216,7 +216,8 @@ class Steps:
     """Each step of the test: how long it took, what the pad showed after it, and a screenshot of the pad."""
 
     driver: WebDriver
-    rows: list[tuple[str, float, str]] = field(default_factory=list)
+    pad: Pad | None = None  # once it is on the page: how long its figure took to come after the action
+    rows: list[tuple[str, float, str, str]] = field(default_factory=list)
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
@@ -238,11 +239,14 @@ class Steps:
             if pads[0].find_elements(By.CSS_SELECTOR, ".digit-pad-figure img"):
                 shown += " [figure]"
             pads[0].screenshot(str(SHOTS / f"{stem}-pad.png"))
-        self.rows.append((name, seconds, shown))
+        waited = self.pad.waited if self.pad else None
+        if self.pad:
+            self.pad.waited = None
+        self.rows.append((name, seconds, "" if waited is None else f"{waited:.2f}", shown))
 
     def write(self) -> str:
-        lines = ["| step | seconds | the pad shows afterwards |", "|---|---|---|"]
-        lines += [f"| {name} | {seconds:.1f} | {shown} |" for name, seconds, shown in self.rows]
+        lines = ["| step | seconds | figure after (s) | the pad shows afterwards |", "|---|---|---|---|"]
+        lines += [f"| {name} | {seconds:.1f} | {waited} | {shown} |" for name, seconds, waited, shown in self.rows]
         table = "\n".join(lines) + "\n"
         (SHOTS / "steps.md").write_text(table)
         return table
@@ -288,6 +292,7 @@ class Pad:
         self.driver = driver
         self.root = driver.find_element(By.CSS_SELECTOR, ".digit-pad")
         self.canvas = self.root.find_element(By.TAG_NAME, "canvas")
+        self.waited: float | None = None  # seconds the last wait_for_figure took
         self.message = self.root.find_element(By.CSS_SELECTOR, ".digit-pad-message")
         self.output = self.root.find_element(By.CSS_SELECTOR, ".digit-pad-figure")
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", self.root)
@@ -309,7 +314,10 @@ class Pad:
             fresh = src is not None and src != unlike and (reading is None or reading in self.text())
             return src if fresh else None
 
-        return wait(self.driver, f"a figure saying {reading!r}", ready, timeout=30)
+        start = time.perf_counter()
+        src = wait(self.driver, f"a figure saying {reading!r}", ready, timeout=30)
+        self.waited = time.perf_counter() - start
+        return src
 
     def ink(self, x: float, y: float) -> int:
         """The opacity of the pad's pixel at (x, y) as the browser drew it: 0 where nothing was drawn."""
@@ -387,7 +395,7 @@ def test_a_reader_draws_with_mouse_and_finger_undoes_clears_and_uploads(
         browser.find_element(By.CSS_SELECTOR, "li[data-command='runmenu:run-all']").click()
         wait(browser, "the pad", lambda d: d.find_elements(By.CSS_SELECTOR, ".digit-pad"), RUN_ALL_TIMEOUT)
         wait(browser, "the last cell", lambda d: kernel_idle(d) and not running(d), RUN_ALL_TIMEOUT)
-    pad = Pad(browser)
+    pad = steps.pad = Pad(browser)
     assert pad.text() == HINT and pad.figure() is None, "before the first stroke, the hint and no figure"
     label = pad.button("Upload")
     assert browser.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", label), (
