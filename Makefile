@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
 
-.PHONY: help setup lock data run test test-compat colab lint lab examples student html browser axe bench clean clean-all conda-setup conda-lab
+.PHONY: help setup lock data run test test-pad test-compat colab lint lab examples student html browser axe bench clean clean-all conda-setup conda-lab
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,6 +54,8 @@ test-compat: setup ## Run every notebook as Colab would (and with the lowest ver
 
 colab: $(STAMP) ## Write each notebook's kernel, set-up cell and Open-in-Colab badge from the repository address
 	$(BIN)/python scripts/sync_colab.py
+test-pad: setup browser ## Notebook 08's drawing pad in JupyterLab in headless Chromium: mouse, touch, Undo, uploads (~2 min)
+	MNIST_COURSE_PAD_TEST=1 $(BIN)/python -m pytest -s tests/test_pad_browser.py
 
 lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks; the notebooks' hygiene (scripts/check_notebooks.py)
 	$(BIN)/ruff check helpers tests scripts notebooks

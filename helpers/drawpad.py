@@ -6,13 +6,14 @@ does not depend on the browser, and the pad can be driven without one (tests, nb
 
 from __future__ import annotations
 
+import html
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
-from ipycanvas import Canvas
+from ipycanvas import Canvas, hold_canvas
 from IPython.display import display
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
@@ -25,6 +26,14 @@ Point = tuple[float, float]
 
 SIZE = 280  # pixels of the pad: ten times MNIST's 28
 PEN = 24  # pen width: a stroke of about 2 MNIST pixels once the digit is scaled to 20×20
+HINT = "Draw a digit in the box (mouse, finger or pen) or upload a picture: what the network reads appears here."
+
+
+def uploaded_files(value: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]]) -> list[tuple[str, bytes]]:
+    """Name and bytes of each file in a FileUpload's value: ipywidgets 8 gives a tuple of files, 7 a dict by name."""
+    if isinstance(value, Mapping):  # ipywidgets 7 (Colab): {name: {"metadata": {...}, "content": bytes}}
+        return [(name, bytes(entry["content"])) for name, entry in value.items()]
+    return [(entry["name"], bytes(entry["content"])) for entry in value]
 
 
 class DigitPad:
@@ -33,24 +42,43 @@ class DigitPad:
     def __init__(self, predict: Predict) -> None:
         self.predict = predict
         self.strokes: list[list[Point]] = []
+        self.drawing = False
         self.canvas = Canvas(width=SIZE, height=SIZE, layout=widgets.Layout(border="2px solid #888"))
         self.canvas.line_width, self.canvas.line_cap, self.canvas.line_join = PEN, "round", "round"
         self.canvas.on_mouse_down(self.start_stroke)
         self.canvas.on_mouse_move(self.extend_stroke)
         self.canvas.on_mouse_up(self.end_stroke)
-        self.drawing = False
-        clear = widgets.Button(description="Clear", icon="eraser")
+        self.canvas.on_mouse_out(self.end_stroke)  # the browser reports no release outside the pad
+        self.canvas.on_touch_start(self._touch_start)
+        self.canvas.on_touch_move(self._touch_move)
+        self.canvas.on_touch_end(self._touch_end)
+        self.canvas.on_touch_cancel(self._touch_end)
+        undo = widgets.Button(description="Undo", icon="undo", tooltip="Remove the last stroke", layout=fit())
+        undo.on_click(lambda _: self.undo())
+        clear = widgets.Button(description="Clear", icon="eraser", tooltip="Start again", layout=fit())
         clear.on_click(lambda _: self.clear())
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a picture")
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload", layout=fit())
         self.upload.observe(self._uploaded, names="value")
-        self.output = widgets.Output(layout=widgets.Layout(min_width="420px"))
-        self.widget = widgets.HBox([widgets.VBox([self.canvas, widgets.HBox([clear, self.upload])]), self.output])
+        buttons = widgets.HBox([undo, clear, self.upload], layout=widgets.Layout(flex_flow="row wrap"))
+        self.message = widgets.HTML()  # what the pad is doing, in words: wraps like prose, read by screen readers
+        self.output = widgets.Output()  # the figure
+        self.message.add_class("digit-pad-message"), self.output.add_class("digit-pad-figure")
+        left = widgets.VBox([self.canvas, buttons], layout=widgets.Layout(flex="0 0 auto"))  # the pad never shrinks
+        right = widgets.VBox([self.message, self.output], layout=widgets.Layout(min_width="420px", flex="1 1 auto"))
+        self.widget = widgets.HBox([left, right])
+        self.widget.add_class("digit-pad")
+        self.hint()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        """The widget in JupyterLab; a sentence instead of the widget's repr in a static copy."""
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = "[drawing pad: open this notebook in JupyterLab and run the cell to draw]"
-        return bundle
+        """The widget in JupyterLab; a sentence instead of the widget's repr in a static copy.
+
+        Built here, as ipywidgets 8 does, because ipywidgets 7 (Colab's) widgets have no `_repr_mimebundle_`.
+        """
+        view = {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}
+        return {
+            "text/plain": "[drawing pad: open this notebook in JupyterLab and run the cell to draw]",
+            "application/vnd.jupyter.widget-view+json": view,
+        }
 
     def start_stroke(self, x: float, y: float) -> None:
         self.drawing = True
@@ -62,15 +90,62 @@ class DigitPad:
             self.canvas.stroke_line(*self.strokes[-1][-1], x, y)
             self.strokes[-1].append((x, y))
 
-    def end_stroke(self, x: float, y: float) -> None:
-        """Finish the stroke and show what the network makes of the drawing so far."""
+    def end_stroke(self, x: float | None = None, y: float | None = None) -> None:
+        """Finish the stroke (at x, y if given) and show what the network makes of the drawing so far.
+
+        Called when the pen is lifted and when the pointer leaves the pad; outside a stroke it does nothing.
+        """
+        if not self.drawing:
+            return
+        if x is not None and y is not None:
+            self.extend_stroke(x, y)
         self.drawing = False
         self.show(self.image())
 
+    def _touch_start(self, touches: list[Point]) -> None:
+        if touches and not self.drawing:  # a second finger does not start another stroke
+            self.start_stroke(*touches[0])
+
+    def _touch_move(self, touches: list[Point]) -> None:
+        if touches:
+            self.extend_stroke(*touches[0])
+
+    def _touch_end(self, touches: list[Point]) -> None:
+        if not touches:  # ipycanvas lists the fingers still down: the stroke ends with the last one
+            self.end_stroke()
+
+    def undo(self) -> None:
+        """Remove the last stroke, redraw the others and show what the network makes of them."""
+        self.drawing = False
+        if self.strokes:
+            self.strokes.pop()
+        with hold_canvas():  # the whole redraw reaches the browser as one message
+            self.canvas.clear()
+            for stroke in self.strokes:
+                self.canvas.fill_circle(*stroke[0], PEN / 2)
+                self.canvas.stroke_lines(stroke)
+        if self.strokes:
+            self.show(self.image())
+        else:
+            self.hint()
+
     def clear(self) -> None:
+        self.drawing = False
         self.strokes.clear()
         self.canvas.clear()
-        self.output.clear_output()
+        self.hint()
+
+    def hint(self) -> None:
+        """Say, where the figure will appear, what to do."""
+        self.say(HINT)
+
+    def say(self, text: str, figure: Figure | None = None) -> None:
+        """Show `text` in the pad's message line, and `figure` (or nothing) below it."""
+        self.message.value = html.escape(text)
+        with self.output:
+            self.output.clear_output(wait=figure is not None)  # waiting, the old figure stays until the new one comes
+            if figure is not None:
+                display(figure)
 
     def image(self) -> np.ndarray:
         """The drawing as a SIZE×SIZE gray image, black strokes on white."""
@@ -82,32 +157,50 @@ class DigitPad:
                 pen.ellipse((x - PEN / 2, y - PEN / 2, x + PEN / 2, y + PEN / 2), fill=0)
         return np.asarray(picture)
 
+    def read(self, picture: ImageLike) -> tuple[np.ndarray, np.ndarray]:
+        """The MNIST-style input made from `picture` and the network's ten probabilities for it."""
+        digit = to_mnist(picture)
+        return digit, self.predict(digit)
+
     def figure(self, picture: ImageLike, label: int | None = None) -> Figure:
         """The picture, its MNIST-style input and the predicted probabilities, as one figure."""
-        digit = to_mnist(picture)
-        probabilities = self.predict(digit)
-        labels = None if label is None else [label]
-        return show_pipeline([as_array(picture)], digit[np.newaxis], probabilities[np.newaxis], labels)
+        return _pipeline(picture, *self.read(picture), label)
 
     def show(self, picture: ImageLike) -> None:
-        """Replace the pad's output with the analysis of `picture`, or with what is wrong with it."""
-        with self.output:
-            self.output.clear_output(wait=True)
-            try:
-                display(self.figure(picture))
-            except ImageError as error:
-                print(error)
+        """Show the analysis of `picture` (a sentence, then the figure), or what is wrong with it."""
+        try:
+            digit, probabilities = self.read(picture)
+        except ImageError as error:
+            self.say(str(error))
+            return
+        guess = int(np.argmax(probabilities))
+        sentence = (
+            f"The network reads a {guess} ({probabilities[guess]:.0%} sure). Below: your picture, "
+            "the 28×28 input made from it, and the probabilities of the ten digits."
+        )
+        self.say(sentence, _pipeline(picture, digit, probabilities))
 
     def _uploaded(self, change: dict) -> None:
-        files: Sequence[dict] = change["new"]
-        if not files:
+        files = uploaded_files(change["new"])
+        if not files:  # nothing chosen, or the reset below
             return
+        # Forget the file, or choosing the same one again would not change `value`, and nothing would happen.
+        self.upload.set_trait("value", {} if isinstance(change["new"], Mapping) else ())
+        name, content = files[0]
         try:
-            picture = Image.open(io.BytesIO(bytes(files[0]["content"])))
+            picture = Image.open(io.BytesIO(content))
             picture.load()
         except OSError:
-            with self.output:
-                self.output.clear_output(wait=True)
-                print(f"{files[0]['name']} is not an image Pillow can read; upload a PNG or JPEG")
+            self.say(f"{name} is not an image Pillow can read; upload a PNG or JPEG")
             return
         self.show(picture)
+
+
+def fit() -> widgets.Layout:
+    """A button as wide as its label, which it never shrinks below (the row wraps instead)."""
+    return widgets.Layout(width="auto", flex="0 0 auto")
+
+
+def _pipeline(picture: ImageLike, digit: np.ndarray, probabilities: np.ndarray, label: int | None = None) -> Figure:
+    labels = None if label is None else [label]
+    return show_pipeline([as_array(picture)], digit[np.newaxis], probabilities[np.newaxis], labels)
