@@ -1,0 +1,250 @@
+"""Exercises that check themselves: `check("03.1", answer)` says right, or wrong with a hint, and never the answer.
+
+An exercise id is "NN.k": exercise k of notebook NN. Each notebook's exercises are stored under the notebook's
+name (`training.1`), and `NUMBERS` maps a notebook's number to its name, so renumbering the course means editing
+that one mapping (and the ids the notebooks pass). A name id such as "training.1" works too and never changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from numbers import Real
+
+import numpy as np
+
+# Notebook number -> notebook name (the file name without its number and `.ipynb`).
+NUMBERS = {
+    "01": "load_and_look",
+    "02": "the_network",
+    "03": "training",
+    "04": "confusion_matrix",
+    "05": "experiments",
+    "06": "cnn",
+    "07": "your_own_digits",
+}
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """What a right answer is, and what to tell a learner whose answer is not.
+
+    `expected` is a number, a string, or a tuple of them, compared element by element; `tolerance` is the
+    absolute difference allowed for numbers that depend on the CPU (one value, or one per element). When
+    `test` is given, the answer is a function, and `test(answer)` says whether it computes the right thing.
+    """
+
+    hint: str
+    expected: object = None
+    tolerance: float | tuple[float, ...] = 0.0
+    test: Callable[[Callable], bool] | None = None
+
+
+def _matches(answer: object, expected: object, tolerance: float) -> bool:
+    """Whether one answer equals one expected value: numbers within `tolerance`, strings ignoring case."""
+    if isinstance(expected, str):
+        return isinstance(answer, str) and answer.strip().lower() == expected.lower()
+    if isinstance(expected, Real):
+        if isinstance(answer, bool) or not isinstance(answer, Real | np.number):
+            return False
+        return bool(abs(float(answer) - float(expected)) <= tolerance)
+    return bool(answer == expected)
+
+
+def _is_right(exercise: Exercise, answer: object) -> bool:
+    """Whether `answer` is right for `exercise` (a function answer must not raise)."""
+    if exercise.test is not None:
+        if not callable(answer):
+            return False
+        try:
+            return bool(exercise.test(answer))
+        except Exception:  # noqa: BLE001 - a learner's function may fail in any way; that answer is wrong
+            return False
+    expected = exercise.expected
+    if isinstance(expected, tuple):
+        if isinstance(answer, str | bytes) or not isinstance(answer, Sequence | np.ndarray):
+            return False
+        if len(answer) != len(expected):
+            return False
+        tolerances = (
+            exercise.tolerance if isinstance(exercise.tolerance, tuple) else (exercise.tolerance,) * len(expected)
+        )
+        return all(_matches(a, e, t) for a, e, t in zip(answer, expected, tolerances, strict=True))
+    return _matches(answer, expected, float(exercise.tolerance))  # type: ignore[arg-type]
+
+
+def exercise_key(exercise_id: str) -> str:
+    """The stored key ("training.1") of an id given by number ("03.1") or by name ("training.1")."""
+    notebook, dot, number = exercise_id.partition(".")
+    name = NUMBERS.get(notebook, notebook)
+    key = f"{name}{dot}{number}"
+    if key not in EXERCISES:
+        known = ", ".join(sorted(f"{n}.{k.split('.')[1]}" for n, name in NUMBERS.items() for k in _keys(name)))
+        raise KeyError(f"no exercise {exercise_id!r}; the exercises are {known}")
+    return key
+
+
+def _keys(name: str) -> list[str]:
+    return [key for key in EXERCISES if key.split(".")[0] == name]
+
+
+def check(exercise_id: str, answer: object) -> bool:
+    """Print whether `answer` is right for the exercise `exercise_id` ("03.1"), with a hint if not; return it."""
+    exercise = EXERCISES[exercise_key(exercise_id)]
+    if answer is None or answer is Ellipsis:
+        print(f"Exercise {exercise_id}: no answer yet. Replace the placeholder with your answer and run the cell.")
+        return False
+    right = _is_right(exercise, answer)
+    if right:
+        print(f"Exercise {exercise_id}: right.")
+    else:
+        print(f"Exercise {exercise_id}: not yet. Hint: {exercise.hint}")
+    return right
+
+
+# --- Answers that are functions: each is run on a small case whose right result is known. ---
+
+
+def _scores_by_hand_test(by_hand: Callable) -> bool:
+    """`by_hand(cm, d)` returns digit d's (recall, precision, F1) from a confusion matrix (rows: true)."""
+    cm = np.array([[90, 5, 5], [20, 60, 0], [0, 10, 40]])
+    cases = {1: (60 / 80, 60 / 75), 0: (90 / 100, 90 / 110), 2: (40 / 50, 40 / 45)}
+    for d, (recall, precision) in cases.items():
+        f1 = 2 * recall * precision / (recall + precision)
+        if not np.allclose(np.asarray(by_hand(cm, d), dtype=float), [recall, precision, f1]):
+            return False
+    return True
+
+
+def _lowest_threshold(confidence: np.ndarray, correct: np.ndarray, max_error: float = 0.01) -> float:
+    """The lowest threshold on the grid 0.500, 0.501, ..., 0.999 whose kept answers are at most `max_error` wrong."""
+    for threshold in np.arange(500, 1000) / 1000:
+        kept = confidence >= threshold
+        if kept.any() and 1 - correct[kept].mean() <= max_error:
+            return float(threshold)
+    return 1.0
+
+
+def _threshold_test(lowest_threshold: Callable) -> bool:
+    """`lowest_threshold(confidence, correct)` on two made-up sets of predictions, compared with the right one."""
+    rng = np.random.default_rng(11)
+    for wrong_share in (0.03, 0.08):
+        confidence = rng.uniform(0.4, 1.0, 2000)
+        correct = rng.uniform(0, 1, 2000) > wrong_share * 2 * (1 - confidence) / 0.6
+        if abs(float(lowest_threshold(confidence, correct)) - _lowest_threshold(confidence, correct)) > 1e-9:
+            return False
+    return True
+
+
+EXERCISES: dict[str, Exercise] = {
+    # 01 Load and look
+    "load_and_look.1": Exercise(
+        "answer = (rarest digit, most common digit); np.bincount(y_train) counts each digit, argmin/argmax pick.",
+        expected=(5, 1),
+    ),
+    "load_and_look.2": Exercise(
+        "answer = m, the largest absolute value of the difference of the two mean images (pixel units, 0-255).",
+        expected=164.55,
+        tolerance=0.01,
+    ),
+    "load_and_look.3": Exercise(
+        "answer = (training images appearing more than once, test images also in the training set): "
+        "compare len(x_train) with the size of the set of bytes, and look each test image up in it.",
+        expected=(0, 0),
+    ),
+    # 02 The network
+    "the_network.1": Exercise(
+        "each dense layer has n_in × n_out weights plus n_out biases; add the two layers.", expected=101_770
+    ),
+    "the_network.2": Exercise(
+        "answer = the total number of parameters of the three-layer network (n_in × n_out + n_out per layer).",
+        expected=535_818,
+    ),
+    "the_network.3": Exercise(
+        "answer = the probability the untrained network gives each digit for an all-black image, as one number.",
+        expected=0.1,
+        tolerance=1e-6,
+    ),
+    # 03 Training
+    "training.1": Exercise(
+        "answer = the batch size whose network is more accurate on the test set after one epoch.",
+        expected=32,
+    ),
+    "training.2": Exercise(
+        "answer = the training accuracy after one epoch at learning rate 0.0001 as fit reports it, a fraction "
+        "between 0 and 1 (slow_history.history['accuracy'][0]).",
+        expected=0.8485,
+        tolerance=0.03,
+    ),
+    "training.3": Exercise(
+        "answer = (standard error of an accuracy on 1,000 images as a fraction, the half of the test set the "
+        "network reads better, as one word); the standard error is √(p(1 − p) / n), with p = correct.mean().",
+        expected=(0.0044, "last"),
+        tolerance=(0.0008, 0.0),
+    ),
+    # 04 The confusion matrix
+    "confusion_matrix.1": Exercise(
+        "answer = how many of the 60,000 training images the network gets wrong (predict them all, compare "
+        "the argmax with y_train).",
+        expected=517,
+        tolerance=180,
+    ),
+    "confusion_matrix.2": Exercise(
+        "answer = your function by_hand(cm, d) returning (recall, precision, F1) of digit d: recall divides "
+        "the diagonal cell by its row total, precision by its column total.",
+        test=_scores_by_hand_test,
+    ),
+    "confusion_matrix.3": Exercise(
+        "answer = your function lowest_threshold(confidence, correct): the first threshold of "
+        "np.arange(500, 1000) / 1000 at which the images with confidence >= threshold are at most 1 % wrong.",
+        test=_threshold_test,
+    ),
+    # 05 Experiments
+    "experiments.1": Exercise(
+        "answer = the learning rate of the sweep with the highest test accuracy after one epoch.",
+        expected=0.001,
+        tolerance=1e-12,
+    ),
+    "experiments.2": Exercise(
+        "answer = the test accuracy gained by the first doubling, 32 → 64 units, in percentage points "
+        "(a difference of 0.025 is 2.5 points).",
+        expected=1.14,
+        tolerance=0.5,
+    ),
+    "experiments.3": Exercise(
+        "answer = the lowest validation loss of the network with dropout (min of its history's 'val_loss').",
+        expected=0.0,
+        tolerance=0.0,
+    ),
+    # 06 A small CNN
+    "cnn.1": Exercise(
+        "answer = the parameters of the four layers that have any, in order, as a tuple of four numbers: "
+        "(k·k·c + 1)·f for a Conv2D, (n_in + 1)·n_out for a Dense.",
+        expected=(832, 51_264, 131_200, 1_290),
+    ),
+    "cnn.2": Exercise(
+        "answer = the side in pixels after each of the four layers Conv2D, pooling, Conv2D, pooling, as a tuple: "
+        "a k×k filter without padding fits at size − k + 1 positions, pooling halves.",
+        expected=(24, 12, 8, 4),
+    ),
+    "cnn.3": Exercise(
+        "answer = how many test images the CNN's five most confused pairs hold together (the 'count' column).",
+        expected=20,
+        tolerance=8,
+    ),
+    # 07 Your own digits
+    "your_own_digits.1": Exercise(
+        "answer = how many of the ten preprocessed example pictures the CNN reads right.", expected=10
+    ),
+    "your_own_digits.2": Exercise(
+        "answer = the dense network's accuracy on the first 2,000 test digits centred by their box, a fraction.",
+        expected=0.8665,
+        tolerance=0.04,
+    ),
+    "your_own_digits.3": Exercise(
+        "answer = the dense network's accuracy on the 2,000 digits shifted 3 pixels right, before to_mnist, "
+        "a fraction.",
+        expected=0.613,
+        tolerance=0.06,
+    ),
+}
