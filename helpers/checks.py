@@ -79,12 +79,13 @@ def exercise_key(exercise_id: str) -> str:
     name = NUMBERS.get(notebook, notebook)
     key = f"{name}{dot}{number}"
     if key not in EXERCISES:
-        known = ", ".join(sorted(f"{n}.{k.split('.')[1]}" for n, name in NUMBERS.items() for k in _keys(name)))
+        known = ", ".join(sorted(f"{n}.{k.split('.')[1]}" for n, name in NUMBERS.items() for k in exercises_of(name)))
         raise KeyError(f"no exercise {exercise_id!r}; the exercises are {known}")
     return key
 
 
-def _keys(name: str) -> list[str]:
+def exercises_of(name: str) -> list[str]:
+    """The stored keys of one notebook's exercises, by the notebook's name ("training")."""
     return [key for key in EXERCISES if key.split(".")[0] == name]
 
 
@@ -131,6 +132,7 @@ def _threshold_test(lowest_threshold: Callable) -> bool:
     for wrong_share in (0.03, 0.08):
         confidence = rng.uniform(0.4, 1.0, 2000)
         correct = rng.uniform(0, 1, 2000) > wrong_share * 2 * (1 - confidence) / 0.6
+        confidence[:5], correct[:5] = 0.9995, True  # every threshold of the grid keeps some images
         if abs(float(lowest_threshold(confidence, correct)) - _lowest_threshold(confidence, correct)) > 1e-9:
             return False
     return True

@@ -27,6 +27,17 @@ SIZE = 280  # pixels of the pad: ten times MNIST's 28
 PEN = 24  # pen width: a stroke of about 2 MNIST pixels once the digit is scaled to 20×20
 
 
+def render_strokes(strokes: Sequence[Sequence[Point]], width: int = PEN) -> np.ndarray:
+    """Strokes (lists of (x, y) points on the SIZE×SIZE pad) as a gray image: black, round-ended lines on white."""
+    picture = Image.new("L", (SIZE, SIZE), 255)
+    pen = ImageDraw.Draw(picture)
+    for stroke in strokes:
+        pen.line([tuple(point) for point in stroke], fill=0, width=width, joint="curve")
+        for x, y in (stroke[0], stroke[-1]):  # round ends, like the canvas's
+            pen.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=0)
+    return np.asarray(picture)
+
+
 class DigitPad:
     """Draw a digit (or upload a picture) and see the network's 28×28 input and its probabilities."""
 
@@ -74,13 +85,7 @@ class DigitPad:
 
     def image(self) -> np.ndarray:
         """The drawing as a SIZE×SIZE gray image, black strokes on white."""
-        picture = Image.new("L", (SIZE, SIZE), 255)
-        pen = ImageDraw.Draw(picture)
-        for stroke in self.strokes:
-            pen.line(stroke, fill=0, width=PEN, joint="curve")
-            for x, y in (stroke[0], stroke[-1]):  # round ends, like the canvas's
-                pen.ellipse((x - PEN / 2, y - PEN / 2, x + PEN / 2, y + PEN / 2), fill=0)
-        return np.asarray(picture)
+        return render_strokes(self.strokes)
 
     def figure(self, picture: ImageLike, label: int | None = None) -> Figure:
         """The picture, its MNIST-style input and the predicted probabilities, as one figure."""

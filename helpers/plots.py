@@ -228,14 +228,19 @@ def show_digit_rows(rows: Sequence[np.ndarray], row_labels: Sequence[str], per_r
     return fig
 
 
-def plot_seed_spread(accuracies: Sequence[float], reference: float, reference_label: str) -> Figure:
-    """Test accuracy of repeated runs as a box with every run as a dot, and a reference as a dashed line."""
+def plot_seed_spread(accuracies: Sequence[float], references: Mapping[str, float]) -> Figure:
+    """Test accuracy of repeated runs as a box with every run as a dot, and each reference as a line.
+
+    `references` maps a label to a published accuracy; the lines differ in style as well as in colour.
+    """
     values = 100 * np.asarray(accuracies, dtype=float)
     fig = Figure(figsize=(8, 2.8))
     ax = fig.subplots()
     sns.boxplot(x=values, ax=ax, color="0.9", width=0.5, showfliers=False)
     sns.stripplot(x=values, ax=ax, size=8, jitter=0.12, alpha=0.8)
-    ax.axvline(100 * reference, color=sns.color_palette("colorblind")[3], linestyle="--", label=reference_label)
+    palette = sns.color_palette("colorblind")
+    for (label, reference), style, colour in zip(references.items(), ("--", ":", "-."), (3, 2, 4), strict=False):
+        ax.axvline(100 * reference, color=palette[colour], linestyle=style, linewidth=2, label=label)
     ax.set(
         title=f"Test accuracy of {len(values)} runs that differ only in the random seed",
         xlabel="Test accuracy (%)",

@@ -27,7 +27,7 @@ def clean_notebook() -> nbformat.NotebookNode:
         }
     )
     solution = new_code_cell("print(sum(range(4)))", execution_count=3)
-    solution.metadata = {"tags": ["solution"], "jupyter": {"source_hidden": True}}
+    solution.metadata = {"tags": ["solution"], "jupyter": {"source_hidden": True, "outputs_hidden": True}}
     solution.outputs = [new_output("stream", name="stdout", text="6\n")]
     nb.cells = [
         new_markdown_cell("# A notebook\n\nData in `data/mnist.npz`, the Keras cache in `~/.keras`."),
@@ -105,6 +105,7 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
         lambda nb: figure(nb, {"application/vnd.jupyter.widget-view+json": {"model_id": "5f1c", "version_major": 2}}),
     ),
     ("solutions", "an expanded solution", lambda nb: nb.cells[4].metadata.pop("jupyter")),
+    ("solutions", "a solution's output shown", lambda nb: nb.cells[4].metadata["jupyter"].pop("outputs_hidden")),
 ]
 
 

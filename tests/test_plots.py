@@ -113,12 +113,18 @@ def test_history_marks_an_epoch_on_both_panels() -> None:
         assert len(marks) == 1 and list(marks[0].get_xdata()) == [2, 2]
 
 
-def test_seed_spread_shows_every_run_and_the_reference() -> None:
-    fig = plots.plot_seed_spread([0.978, 0.981, 0.979, 0.980, 0.977], reference=0.9804, reference_label="book")
+def test_seed_spread_shows_every_run_and_each_reference_in_its_own_style() -> None:
+    references = {"book": 0.9785, "reference project": 0.9804}
+    fig = plots.plot_seed_spread([0.978, 0.981, 0.979, 0.980, 0.977], references=references)
     (ax,) = fig.axes
     dots = np.concatenate([c.get_offsets()[:, 0] for c in ax.collections if len(c.get_offsets())])
     assert sorted(dots) == pytest.approx([97.7, 97.8, 97.9, 98.0, 98.1])
-    assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_label() == "book"] == [pytest.approx(98.04)]
+    lines = {line.get_label(): line for line in ax.get_lines() if line.get_label() in references}
+    assert {label: line.get_xdata()[0] for label, line in lines.items()} == {
+        "book": pytest.approx(97.85),
+        "reference project": pytest.approx(98.04),
+    }
+    assert len({line.get_linestyle() for line in lines.values()}) == 2  # told apart without colour
     assert "5 runs" in ax.get_title() and ax.get_xlabel() == "Test accuracy (%)"
 
 
