@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import checks
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from check_notebooks import check_notebook
 
@@ -83,6 +85,7 @@ def test_notebook_opens_with_goals_and_ends_with_exercises(path: Path) -> None:
 
     last = cells[-1]
     assert last["cell_type"] == "markdown" and source(last).startswith("## Try this next") and not tags(last)
+    assert len(groups) == len(checks.exercises_of(path.stem[3:])), "helpers.checks holds one check per exercise"
     items = [int(n) for n in re.findall(r"^(\d+)\. ", source(last), re.MULTILINE)]
     assert items == list(range(1, len(items) + 1)) and 1 <= len(items) <= 3
 
@@ -112,3 +115,29 @@ def test_notebook_trains_its_own_model_when_none_is_saved(name: str, result: str
     else:
         assert int(re.search(result, said)[1]) >= 9
         assert "run 06_cnn.ipynb first" in said  # exercise 1 explains the missing CNN instead of failing
+
+
+def output_text(cell: dict) -> str:
+    """Everything a code cell printed or displayed as text."""
+    return "".join(
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", [])
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_exercise_checks_itself_and_its_worked_solution_passes(path: Path) -> None:
+    """The starter cell calls check("NN.k", answer); a solution cell calls it with the worked answer, which passed."""
+    cells = json.loads(path.read_text())["cells"]
+    start = next(i for i, c in enumerate(cells) if heading(2, "Exercises").search(source(c)))
+    number = path.name[:2]
+    for k, (exercise, solutions) in enumerate(exercise_groups(cells[start + 1 : -1]), 1):
+        starters = [c for c in exercise if c["cell_type"] == "code" and f'check("{number}.{k}", answer)' in source(c)]
+        assert starters, f"exercise {k}: a starter cell tagged exercise calls check({number}.{k!r}, answer)"
+        worked = [c for c in solutions if c["cell_type"] == "code" and f'check("{number}.{k}", ' in source(c)]
+        assert worked, f"exercise {k}: the worked solution checks its answer"
+        assert any(f"Exercise {number}.{k}: right." in output_text(c) for c in worked), f"exercise {k}: not right"
+
+
+def test_exercise_ids_follow_the_notebooks_numbers() -> None:
+    """helpers.checks.NUMBERS maps each notebook's number to its name: renumbering the course updates it."""
+    assert {p.name[:2]: p.stem[3:] for p in NOTEBOOKS} == checks.NUMBERS
