@@ -89,18 +89,43 @@ def exercises_of(name: str) -> list[str]:
     return [key for key in EXERCISES if key.split(".")[0] == name]
 
 
-def check(exercise_id: str, answer: object) -> bool:
+class Verdict:
+    """True or false like a bool, but shows nothing when it ends a notebook cell: the printed line says it all.
+
+    (A bool would add `True` or `False` under the line; IPython calls `_ipython_display_` instead.)
+    """
+
+    def __init__(self, right: bool) -> None:
+        self.right = right
+
+    def __bool__(self) -> bool:
+        return self.right
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self) == other
+
+    def __hash__(self) -> int:
+        return hash(self.right)
+
+    def __repr__(self) -> str:
+        return repr(self.right)
+
+    def _ipython_display_(self) -> None:
+        """Nothing to display."""
+
+
+def check(exercise_id: str, answer: object) -> Verdict:
     """Print whether `answer` is right for the exercise `exercise_id` ("03.1"), with a hint if not; return it."""
     exercise = EXERCISES[exercise_key(exercise_id)]
     if answer is None or answer is Ellipsis:
         print(f"Exercise {exercise_id}: no answer yet. Replace the placeholder with your answer and run the cell.")
-        return False
+        return Verdict(False)
     right = _is_right(exercise, answer)
     if right:
         print(f"Exercise {exercise_id}: right.")
     else:
         print(f"Exercise {exercise_id}: not yet. Hint: {exercise.hint}")
-    return right
+    return Verdict(right)
 
 
 # --- Answers that are functions: each is run on a small case whose right result is known. ---
@@ -203,8 +228,9 @@ EXERCISES: dict[str, Exercise] = {
     ),
     # 05 Experiments
     "experiments.1": Exercise(
-        "answer = the learning rate of the sweep with the highest test accuracy after one epoch.",
-        expected=0.001,
+        "answer = the learning rate of the sweep with the highest test accuracy after one epoch, as a number "
+        "(sweep maps each rate to its test accuracy: max(sweep, key=sweep.get)).",
+        expected=0.01,
         tolerance=1e-12,
     ),
     "experiments.2": Exercise(
@@ -214,9 +240,9 @@ EXERCISES: dict[str, Exercise] = {
         tolerance=0.5,
     ),
     "experiments.3": Exercise(
-        "answer = the lowest validation loss of the network with dropout (min of its history's 'val_loss').",
-        expected=0.0,
-        tolerance=0.0,
+        "answer = the name of the network with the lower validation loss, as in the starter cell; compare the "
+        "first value that evaluate returns for each.",
+        expected="dropout",
     ),
     # 06 A small CNN
     "cnn.1": Exercise(

@@ -39,9 +39,9 @@ WORKED = {
     "confusion_matrix.1": np.int64(517),
     "confusion_matrix.2": by_hand,
     "confusion_matrix.3": lowest_threshold,
-    "experiments.1": 0.001,
+    "experiments.1": 0.01,
     "experiments.2": 1.14,
-    "experiments.3": 0.0,
+    "experiments.3": "dropout",
     "cnn.1": [832, 51_264, 131_200, 1_290],
     "cnn.2": [24, 12, 8, 4],
     "cnn.3": 20,
@@ -64,9 +64,9 @@ WRONG = {
     "confusion_matrix.1": 204,
     "confusion_matrix.2": lambda cm, d: (cm[d, d] / cm[:, d].sum(), cm[d, d] / cm[d, :].sum(), 0.0),
     "confusion_matrix.3": lambda confidence, correct: 0.5,
-    "experiments.1": 0.01,
+    "experiments.1": 0.001,
     "experiments.2": 0.0114,
-    "experiments.3": 1.0,
+    "experiments.3": "none",
     "cnn.1": (832, 51_264, 131_072, 1_290),
     "cnn.2": (24, 12, 8),
     "cnn.3": 49,
@@ -82,7 +82,7 @@ def test_every_exercise_has_a_worked_and_a_wrong_answer_here() -> None:
 
 @pytest.mark.parametrize("exercise_id", sorted(WORKED))
 def test_worked_solution_passes(exercise_id: str, capsys: pytest.CaptureFixture) -> None:
-    assert check(exercise_id, WORKED[exercise_id]) is True
+    assert check(exercise_id, WORKED[exercise_id]) == True  # noqa: E712 - a Verdict equals its bool
     assert capsys.readouterr().out == f"Exercise {exercise_id}: right.\n"
 
 
@@ -101,7 +101,7 @@ def spellings(value: object) -> list[str]:
 
 @pytest.mark.parametrize("exercise_id", sorted(WRONG))
 def test_wrong_answer_fails_with_a_hint_and_without_the_answer(exercise_id: str, capsys: pytest.CaptureFixture) -> None:
-    assert check(exercise_id, WRONG[exercise_id]) is False
+    assert check(exercise_id, WRONG[exercise_id]) == False  # noqa: E712
     out = capsys.readouterr().out
     assert out.startswith(f"Exercise {exercise_id}: not yet. Hint: ") and len(out) > 60
     expected = EXERCISES[checks.exercise_key(exercise_id)].expected
@@ -111,7 +111,7 @@ def test_wrong_answer_fails_with_a_hint_and_without_the_answer(exercise_id: str,
 
 @pytest.mark.parametrize("placeholder", [None, ...])
 def test_no_answer_yet_says_so(placeholder: object, capsys: pytest.CaptureFixture) -> None:
-    assert check("training.1", placeholder) is False
+    assert not check("training.1", placeholder)
     assert "no answer yet" in capsys.readouterr().out
 
 
@@ -127,7 +127,7 @@ def test_no_answer_yet_says_so(placeholder: object, capsys: pytest.CaptureFixtur
     ],
 )
 def test_answers_of_the_wrong_kind_are_wrong_not_errors(exercise_id: str, answer: object) -> None:
-    assert check(exercise_id, answer) is False
+    assert not check(exercise_id, answer)
 
 
 def test_tolerance_applies_where_the_cpu_matters() -> None:
@@ -143,3 +143,12 @@ def test_ids_by_number_go_through_the_one_mapping_and_unknown_ids_say_which_exis
     assert check("04.1", 32)  # renumbering the course: one mapping changes, the stored answers do not
     with pytest.raises(KeyError, match=r"no exercise '09\.9'.*04\.1"):
         check("09.9", 1)
+
+
+def test_the_verdict_is_a_bool_that_a_notebook_cell_does_not_display(capsys: pytest.CaptureFixture) -> None:
+    from IPython.core.formatters import DisplayFormatter
+
+    right, wrong = check("training.1", 32), check("training.1", 512)
+    assert bool(right) and not wrong and right == True and repr(wrong) == "False"  # noqa: E712
+    assert hasattr(right, "_ipython_display_") and right._ipython_display_() is None
+    assert DisplayFormatter().format(right) == ({}, {})  # IPython shows nothing for it
