@@ -36,6 +36,17 @@ def uploaded_files(value: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str
     return [(entry["name"], bytes(entry["content"])) for entry in value]
 
 
+def render_strokes(strokes: Sequence[Sequence[Point]], width: int = PEN) -> np.ndarray:
+    """Strokes (lists of (x, y) points on the SIZE×SIZE pad) as a gray image: black, round-ended lines on white."""
+    picture = Image.new("L", (SIZE, SIZE), 255)
+    pen = ImageDraw.Draw(picture)
+    for stroke in strokes:
+        pen.line([tuple(point) for point in stroke], fill=0, width=width, joint="curve")
+        for x, y in (stroke[0], stroke[-1]):  # round ends, like the canvas's
+            pen.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=0)
+    return np.asarray(picture)
+
+
 class DigitPad:
     """Draw a digit (or upload a picture) and see the network's 28×28 input and its probabilities."""
 
@@ -149,13 +160,7 @@ class DigitPad:
 
     def image(self) -> np.ndarray:
         """The drawing as a SIZE×SIZE gray image, black strokes on white."""
-        picture = Image.new("L", (SIZE, SIZE), 255)
-        pen = ImageDraw.Draw(picture)
-        for stroke in self.strokes:
-            pen.line(stroke, fill=0, width=PEN, joint="curve")
-            for x, y in (stroke[0], stroke[-1]):  # round ends, like the canvas's
-                pen.ellipse((x - PEN / 2, y - PEN / 2, x + PEN / 2, y + PEN / 2), fill=0)
-        return np.asarray(picture)
+        return render_strokes(self.strokes)
 
     def read(self, picture: ImageLike) -> tuple[np.ndarray, np.ndarray]:
         """The MNIST-style input made from `picture` and the network's ten probabilities for it."""

@@ -420,25 +420,34 @@ def show_digit_rows(
     return _described(fig, alt + ".")
 
 
-def plot_seed_spread(accuracies: Sequence[float], reference: float, reference_label: str) -> CourseFigure:
-    """Test accuracy of repeated runs as a box with every run as a dot, and a reference as a dashed line."""
+def plot_seed_spread(accuracies: Sequence[float], references: Mapping[str, float]) -> CourseFigure:
+    """Test accuracy of repeated runs as a box with every run as a dot, and each reference as a line.
+
+    `references` maps a label to a published accuracy; the lines differ in style as well as in colour.
+    """
     values = 100 * np.asarray(accuracies, dtype=float)
     fig = CourseFigure(figsize=(8, 2.8))
     ax = fig.subplots()
     sns.boxplot(x=values, ax=ax, color="0.9", width=0.5, showfliers=False)
     sns.stripplot(x=values, ax=ax, size=8, jitter=0.12, alpha=0.8)
-    ax.axvline(100 * reference, color=sns.color_palette("colorblind")[3], linestyle="--", label=reference_label)
+    palette = sns.color_palette("colorblind")
+    for (label, reference), style, colour in zip(references.items(), ("--", ":", "-."), (3, 2, 4), strict=False):
+        ax.axvline(100 * reference, color=palette[colour], linestyle=style, linewidth=2, label=label)
     ax.set(
         title=f"Test accuracy of {len(values)} runs that differ only in the random seed",
         xlabel="Test accuracy (%)",
     )
     ax.legend(loc="upper left")
     fig.tight_layout()
-    where = "inside" if values.min() <= 100 * reference <= values.max() else "outside"
+    styles = ("dashed", "dotted", "dash-dotted")
+    marks = [
+        f"a {style} line marks {label} ({100 * value:.2f} %), which lies "
+        f"{'inside' if values.min() <= 100 * value <= values.max() else 'outside'} the spread"
+        for (label, value), style in zip(references.items(), styles, strict=False)
+    ]
     alt = (
         f"Test accuracy of {len(values)} runs that differ only in the random seed, each a dot over a box plot: "
-        f"{values.min():.2f}–{values.max():.2f} %, mean {values.mean():.2f} %; a dashed line marks "
-        f"{reference_label}, which lies {where} the spread."
+        f"{values.min():.2f}–{values.max():.2f} %, mean {values.mean():.2f} %; {'; '.join(marks)}."
     )
     return _described(fig, alt)
 

@@ -260,14 +260,21 @@ def check_widgets(nb: dict, raw: str) -> list[Problem]:
 
 
 def check_solutions(nb: dict, raw: str) -> list[Problem]:
-    """Solution cells are collapsed in JupyterLab (`jupyter.source_hidden`), so a reader tries first."""
+    """Solutions are collapsed in JupyterLab, so a reader tries first: the source of every solution cell
+    (`jupyter.source_hidden`), and the outputs of every solution code cell (`jupyter.outputs_hidden`),
+    which show the answer even under a collapsed source."""
     problems = []
     for i, cell in enumerate(nb["cells"]):
         meta = cell.get("metadata", {})
-        if "solution" in meta.get("tags", []) and meta.get("jupyter", {}).get("source_hidden") is not True:
-            problems.append(
-                Problem("solutions", cell_name(i, cell), 'a solution cell must have "jupyter": {"source_hidden": true}')
-            )
+        if "solution" not in meta.get("tags", []):
+            continue
+        hidden = meta.get("jupyter", {})
+        needed = ["source_hidden"] + (["outputs_hidden"] if cell["cell_type"] == "code" else [])
+        missing = [key for key in needed if hidden.get(key) is not True]
+        if missing:
+            wanted = ", ".join(f'"{key}": true' for key in needed)
+            advice = f'a solution cell must have "jupyter": {{{wanted}}}'
+            problems.append(Problem("solutions", cell_name(i, cell), advice))
     return problems
 
 

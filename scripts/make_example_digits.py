@@ -1,15 +1,19 @@
-"""Make the example pictures for notebook 08: MNIST test digits re-drawn the way people photograph digits.
+"""Make the example pictures for notebook 08: restyled MNIST test digits, and digits drawn with strokes.
 
-Each picture is one MNIST test digit, enlarged and restyled (dark ink on paper, coloured pen and
-paper, off-centre on a wide page, a transparent background, chalk on a board, a thick marker, a
-faint pencil), so its true label is known. Run `make examples` (`python -m scripts.make_example_digits`)
-to remake them; the output is the same on every run.
+Each picture in notebooks/examples/ is one MNIST test digit, enlarged and restyled (dark ink on
+paper, coloured pen and paper, off-centre on a wide page, a transparent background, chalk on a
+board, a thick marker, a faint pencil), so its true label is known. The pictures in
+notebooks/examples/drawn/ are made from no MNIST image at all: each digit is a few pen strokes,
+written as a hand would (points along lines and arcs, with some wobble, slant and size of each
+writer), rendered by the drawing pad's own renderer. Run `make examples` to remake both sets;
+the output is the same on every run.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import sys
 from collections.abc import Callable
 
@@ -17,9 +21,11 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from helpers.data import load_mnist
+from helpers.drawpad import SIZE, render_strokes
 from helpers.paths import examples_dir, write_atomically
 
 OUT = examples_dir()
+DRAWN = "drawn"  # the subfolder of OUT for the digits drawn with strokes
 
 
 def _enlarge(digit: np.ndarray, size: int) -> np.ndarray:
@@ -91,6 +97,52 @@ STYLES: dict[str, Callable[[np.ndarray, np.random.Generator], Image.Image]] = {
 }
 
 
+Stroke = list[tuple[float, float]]
+
+
+def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 24) -> Stroke:
+    """Points along an ellipse from angle `start` to `end` in degrees (0 = right, 90 = down, as on screen)."""
+    angles = np.radians(np.linspace(start, end, n))
+    return [(cx + rx * np.cos(a), cy + ry * np.sin(a)) for a in angles]
+
+
+def _line(*points: tuple[float, float], n: int = 8) -> Stroke:
+    """Points along straight segments through `points`, n per segment, so that wobble bends them."""
+    out: Stroke = []
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        out += [(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t) for t in np.linspace(0, 1, n, endpoint=False)]
+    return [*out, points[-1]]
+
+
+# Each digit as the strokes a hand makes on the 280×280 pad, in writing order.
+STROKES: dict[int, list[Stroke]] = {
+    0: [_arc(140, 140, 62, 95, -100, 265, 40)],
+    1: [_line((112, 82), (152, 42), (146, 242))],
+    2: [_arc(140, 100, 58, 52, 190, 395) + _line((186, 128), (84, 238), (204, 236))],
+    3: [_arc(136, 92, 56, 45, 200, 445) + _arc(136, 184, 64, 54, 270, 510)],
+    4: [_line((168, 42), (78, 172), (214, 172)), _line((170, 96), (166, 244))],
+    5: [_line((196, 46), (100, 46), (94, 126)) + _arc(134, 176, 64, 58, 235, 512)],
+    6: [_line((184, 46), (138, 70), (104, 118), (88, 178)) + _arc(140, 186, 54, 52, 180, 535)],
+    7: [_line((78, 52), (204, 52), (124, 244))],
+    8: [_arc(140, 94, 48, 44, 90, 450, 30), _arc(140, 186, 58, 52, -90, 270, 30)],
+    9: [_arc(138, 96, 54, 46, 0, 365, 30) + _line((192, 96), (176, 244))],
+}
+
+# Two writers: one upright, one slanted, wider pen, and a little smaller.
+WRITERS = {"upright": {"slant": 0.0, "scale": 1.0, "width": 22}, "slanted": {"slant": 0.25, "scale": 0.85, "width": 28}}
+
+
+def drawn(digit: int, writer: str, rng: np.random.Generator) -> Image.Image:
+    """A digit drawn with strokes by one of the WRITERS, with a wobble of a few pixels (grayscale)."""
+    style, centre = WRITERS[writer], SIZE / 2
+    strokes = []
+    for stroke in STROKES[digit]:
+        points = np.asarray(stroke) + np.cumsum(rng.normal(0, 0.8, (len(stroke), 2)), axis=0)  # a hand drifts
+        x, y = (points[:, 0] - centre) * style["scale"], (points[:, 1] - centre) * style["scale"]
+        strokes.append(list(zip(centre + x - style["slant"] * y, centre + y, strict=True)))
+    return Image.fromarray(render_strokes(strokes, width=style["width"]))
+
+
 def png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
@@ -110,13 +162,27 @@ def main() -> int:
         data = png_bytes(STYLES[style](x_test[index], rng))
         write_atomically(OUT / name, lambda tmp, data=data: tmp.write_bytes(data))
         rows.append({"file": name, "label": digit, "style": style, "mnist_test_index": index})
+    write_csv(OUT / "labels.csv", rows)
+    drawn_rows = []
+    for writer in WRITERS:
+        for digit in range(10):
+            name = f"{digit}_{writer}.png"
+            data = png_bytes(drawn(digit, writer, rng))
+            write_atomically(OUT / DRAWN / name, lambda tmp, data=data: tmp.write_bytes(data))
+            drawn_rows.append({"file": name, "label": digit, "writer": writer})
+    write_csv(OUT / DRAWN / "labels.csv", drawn_rows)
+    shown = OUT.relative_to(OUT.parents[1])
+    print(f"wrote {len(rows)} pictures to {shown} and {len(drawn_rows)} drawn digits to {shown / DRAWN}")
+    return 0
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    """The rows as CSV with a header, written atomically."""
     table = io.StringIO()
     writer = csv.DictWriter(table, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    write_atomically(OUT / "labels.csv", lambda tmp: tmp.write_text(table.getvalue()))
-    print(f"wrote {len(rows)} pictures and labels.csv to {OUT.relative_to(OUT.parents[1])}")
-    return 0
+    write_atomically(path, lambda tmp: tmp.write_text(table.getvalue()))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def clean_notebook() -> nbformat.NotebookNode:
         }
     )
     solution = new_code_cell("print(sum(range(4)))", execution_count=3)
-    solution.metadata = {"tags": ["solution"], "jupyter": {"source_hidden": True}}
+    solution.metadata = {"tags": ["solution"], "jupyter": {"source_hidden": True, "outputs_hidden": True}}
     solution.outputs = [new_output("stream", name="stdout", text="6\n")]
     exercise = new_markdown_cell("### Exercise 1: Add up\n\nAdd the numbers below 4.")
     exercise.metadata = {"tags": ["exercise"]}
@@ -149,6 +149,7 @@ MUTATIONS: list[tuple[str, str, Callable[[dict], None]]] = [
     ),
     ("try-next", "no 'Try this next' at the end", lambda nb: nb.cells[7].update(source="## Next steps\n\n1. Rest.")),
     ("try-next", "four ideas", lambda nb: nb.cells[7].update(source="## Try this next\n\n1. a\n2. b\n3. c\n4. d")),
+    ("solutions", "a solution's output shown", lambda nb: nb.cells[6].metadata["jupyter"].pop("outputs_hidden")),
 ]
 
 

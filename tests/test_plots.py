@@ -117,12 +117,18 @@ def test_history_marks_an_epoch_on_both_panels() -> None:
         assert len(marks) == 1 and list(marks[0].get_xdata()) == [2, 2]
 
 
-def test_seed_spread_shows_every_run_and_the_reference() -> None:
-    fig = plots.plot_seed_spread([0.978, 0.981, 0.979, 0.980, 0.977], reference=0.9804, reference_label="book")
+def test_seed_spread_shows_every_run_and_each_reference_in_its_own_style() -> None:
+    references = {"book": 0.9785, "reference project": 0.9804}
+    fig = plots.plot_seed_spread([0.978, 0.981, 0.979, 0.980, 0.977], references=references)
     (ax,) = fig.axes
     dots = np.concatenate([c.get_offsets()[:, 0] for c in ax.collections if len(c.get_offsets())])
     assert sorted(dots) == pytest.approx([97.7, 97.8, 97.9, 98.0, 98.1])
-    assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_label() == "book"] == [pytest.approx(98.04)]
+    lines = {line.get_label(): line for line in ax.get_lines() if line.get_label() in references}
+    assert {label: line.get_xdata()[0] for label, line in lines.items()} == {
+        "book": pytest.approx(97.85),
+        "reference project": pytest.approx(98.04),
+    }
+    assert len({line.get_linestyle() for line in lines.values()}) == 2  # told apart without colour
     assert "5 runs" in ax.get_title() and ax.get_xlabel() == "Test accuracy (%)"
 
 
@@ -197,7 +203,7 @@ def every_figure() -> dict[str, Callable[[], Figure]]:
         "plot_confidence": lambda: plots.plot_confidence(np.array([0.99, 0.5, 0.7]), np.array([True, False, True])),
         "plot_probabilities": lambda: plots.plot_probabilities(np.full(10, 0.1), "Untrained"),
         "show_digit_rows": lambda: plots.show_digit_rows([IMAGES[:3], IMAGES[:8]], ["4 taken for 9", "3 for 5"]),
-        "plot_seed_spread": lambda: plots.plot_seed_spread([0.978, 0.981, 0.979], 0.9804, "the book"),
+        "plot_seed_spread": lambda: plots.plot_seed_spread([0.978, 0.981, 0.979], {"the book": 0.978}),
         "plot_learning_curves": lambda: plots.plot_learning_curves(runs),
         "plot_accuracy_vs_params": lambda: plots.plot_accuracy_vs_params(
             [100, 1000, 10000], [0.9, 0.95, 0.96], ["a", "b", "c"], band=(0.94, 0.96), band_label="spread"
@@ -238,8 +244,10 @@ def test_every_figure_has_a_text_alternative_that_jupyter_stores(name: str) -> N
 
 
 def test_text_alternatives_say_the_figures_numbers() -> None:
-    fig = plots.plot_seed_spread([0.9767, 0.9809, 0.9794], reference=0.9804, reference_label="the book: 98.04 %")
-    assert "97.67–98.09 %, mean 97.90 %" in fig.alt and "the book: 98.04 %, which lies inside the spread" in fig.alt
+    fig = plots.plot_seed_spread([0.9767, 0.9809, 0.9794], {"the book": 0.978, "the reference project": 0.9804})
+    assert "97.67–98.09 %, mean 97.90 %" in fig.alt
+    assert "a dashed line marks the book (97.80 %), which lies inside the spread" in fig.alt
+    assert "a dotted line marks the reference project (98.04 %), which lies inside the spread" in fig.alt
     history = {"loss": [0.3, 0.1, 0.05], "accuracy": [0.9, 0.97, 0.99]}
     history |= {"val_loss": [0.2, 0.0673, 0.0751], "val_accuracy": [0.95, 0.98, 0.981]}
     alt = plots.plot_history(history).alt

@@ -23,6 +23,13 @@ def tags(cell: dict) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))
 
 
+def output_text(cell: dict) -> str:
+    """Everything a code cell printed or displayed as text."""
+    return "".join(
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", [])
+    )
+
+
 @pytest.fixture(scope="module")
 def copies() -> dict[str, Path]:
     """The student copies, written by the code behind `make student`, by notebook name."""
@@ -50,6 +57,10 @@ def test_copy_has_the_lesson_and_exercises_and_no_solution(path: Path, copies: d
     assert not [c for c in copy.cells if "solution" in tags(c)]
     assert "**Solution.**" not in raw and '"solution"' not in raw
     assert not [c.id for c in solutions if c.source.strip() in raw]  # no solution's code or text survives
+    shown = "".join(output_text(c) for c in copy.cells)
+    printed = [line for c in solutions for line in output_text(c).splitlines() if len(line.split()) > 1]
+    assert printed, "the worked solutions print their answers (and their checks)"
+    assert not [line for line in printed if line in shown], "no solution's output survives either"
 
     kept = [c for c in original.cells if "solution" not in tags(c)]
     assert [c.id for c in copy.cells] == [c.id for c in kept]
