@@ -40,9 +40,12 @@ setup: $(STAMP) data ## Create .venv from the lock (hash-checked), install the h
 
 lock: ## Remake requirements.lock from pyproject.toml (keeps versions; `make lock UPGRADE=--upgrade` takes the newest)
 	@test -x $(LOCK_TOOL)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOL) && $(LOCK_TOOL)/bin/python -m pip install --quiet uv==$(UV_VERSION); }
+	@cp $(LOCK) $(LOCK).new 2>/dev/null || true  # uv keeps the versions of its output file where it can
 	printf 'setuptools>=68\n' | $(LOCK_TOOL)/bin/uv pip compile pyproject.toml - --extra course --extra test \
 	  --universal --fork-strategy fewest --python-version 3.11 --generate-hashes \
-	  --no-emit-package mnist-course-helpers --custom-compile-command "make lock" --quiet $(UPGRADE) -o $(LOCK)
+	  --no-emit-package mnist-course-helpers --custom-compile-command "make lock" --quiet $(UPGRADE) -o $(LOCK).new
+	@# Replaced only if it changed, so that an unchanged lock does not make `make setup` rebuild .venv.
+	@if cmp -s $(LOCK).new $(LOCK); then rm $(LOCK).new; echo "$(LOCK) is up to date"; else mv $(LOCK).new $(LOCK); echo "$(LOCK) updated: run make setup"; fi
 
 data: $(STAMP) ## Fetch MNIST into data/ and verify it (offline once it is there)
 	$(BIN)/python -m helpers
