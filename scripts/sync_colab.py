@@ -9,7 +9,7 @@ For each notebook `notebooks/NN_*.ipynb` it writes:
   notebook opened without the checkout), it installs them from the repository and says so in one line;
   elsewhere it does nothing and prints nothing, so the stored outputs stay as they are;
 - an "Open in Colab" badge under its title, and the same badge in the README's table of notebooks
-  (the site shows the notebook's title cell, so each page has it too).
+  (each page of the site shows it too, as a link styled as a badge: scripts/build_site.py).
 
 Run it again after adding, renaming or renumbering a notebook, or after changing the address;
 `--check` changes nothing and fails if anything is out of step (tests/test_colab.py runs it).
