@@ -10,6 +10,8 @@ LOCK   := requirements.lock
 # `make lock` runs uv, a well-kept resolver, from a small environment of its own (setting up needs only pip).
 UV_VERSION := 0.13.9
 LOCK_TOOL  := $(HOME)/.cache/mnist-course/lock-tool
+# pip installs the lock; `make setup INSTALLER=uv` installs the same hash-checked lock with uv (on PATH), much faster.
+INSTALLER  ?= pip
 
 export TF_CPP_MIN_LOG_LEVEL := 3
 
@@ -25,7 +27,11 @@ $(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 	  || { echo "error: the course needs Python 3.11 or newer; run e.g. 'make setup PYTHON=python3.11'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
+ifeq ($(INSTALLER),uv)
+	uv pip install --quiet --python $(BIN)/python --require-hashes -r $(LOCK)
+else
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+endif
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m helpers.kernel install
 	@touch $@
@@ -34,9 +40,12 @@ setup: $(STAMP) data ## Create .venv from the lock (hash-checked), install the h
 
 lock: ## Remake requirements.lock from pyproject.toml (keeps versions; `make lock UPGRADE=--upgrade` takes the newest)
 	@test -x $(LOCK_TOOL)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOL) && $(LOCK_TOOL)/bin/python -m pip install --quiet uv==$(UV_VERSION); }
+	@cp $(LOCK) $(LOCK).new 2>/dev/null || true  # uv keeps the versions of its output file where it can
 	printf 'setuptools>=68\n' | $(LOCK_TOOL)/bin/uv pip compile pyproject.toml - --extra course --extra test \
 	  --universal --fork-strategy fewest --python-version 3.11 --generate-hashes \
-	  --no-emit-package mnist-course-helpers --custom-compile-command "make lock" --quiet $(UPGRADE) -o $(LOCK)
+	  --no-emit-package mnist-course-helpers --custom-compile-command "make lock" --quiet $(UPGRADE) -o $(LOCK).new
+	@# Replaced only if it changed, so that an unchanged lock does not make `make setup` rebuild .venv.
+	@if cmp -s $(LOCK).new $(LOCK); then rm $(LOCK).new; echo "$(LOCK) is up to date"; else mv $(LOCK).new $(LOCK); echo "$(LOCK) updated: run make setup"; fi
 
 data: $(STAMP) ## Fetch MNIST into data/ and verify it (offline once it is there)
 	$(BIN)/python -m helpers

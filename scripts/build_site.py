@@ -30,6 +30,9 @@ from scripts.course import ROOT, course_notebooks
 TEMPLATES = Path(__file__).resolve().parent / "site_templates"
 INDEX = "index.html"
 COURSE_TITLE = "Handwritten digits: an MNIST notebook course"
+# A notebook's "Open in Colab" badge (scripts/sync_colab.py): on the site, a link styled as a badge
+# by the template, since its image would be loaded from the network.
+COLAB_BADGE = re.compile(r"\[!\[(Open in Colab)\]\([^)]*\)\]\(([^)]*)\)")
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ def build_site(folder: Path, source: Path = SOURCE) -> list[Path]:
     for i, (entry, nb) in enumerate(zip(entries, notebooks, strict=True)):
         nb = copy.deepcopy(nb)
         nb.metadata["title"] = entry.label  # the page's <title>
+        nb.cells[0].source = COLAB_BADGE.sub(r"[\1](\2)", nb.cells[0].source)
         course = {
             "index": INDEX,
             "is_index": False,

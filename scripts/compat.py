@@ -1,6 +1,7 @@
 """The compatibility run (`make test-compat`): every notebook, alone, in environments the course did not build.
 
-Usage: python scripts/compat.py [ENV ...]     (default: every environment in ENVIRONMENTS)
+Usage: python scripts/compat.py [ENV ...] [NOTEBOOK ...]
+       (default: every environment in ENVIRONMENTS, every notebook; e.g. `colab 08_your_own_digits.ipynb`)
 
 Each environment is a virtualenv made with a Python found on this machine (PATH or pyenv), with
 packages installed as another platform would have them: "colab" is Colab's published runtime,
@@ -62,10 +63,12 @@ class Environment:
     times: dict[str, float] = field(default_factory=dict)
 
     def key(self) -> str:
+        """A short hash of what the environment is made of: its cached virtualenv is remade when it changes."""
         return hashlib.sha256(json.dumps([self.python, self.requirements]).encode()).hexdigest()[:12]
 
 
 def project() -> dict:
+    """The [project] table of pyproject.toml."""
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
@@ -111,6 +114,7 @@ def find_pythons() -> dict[str, str]:
 
 
 def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """Run a command; raise if it fails."""
     return subprocess.run(cmd, check=True, text=True, **kwargs)
 
 
@@ -201,17 +205,19 @@ def run_notebook(env: Environment, venv: Path, notebook: Path, work: Path, repo:
 
 
 def main(args: list[str]) -> int:
-    unknown = set(args) - set(ENVIRONMENTS)
-    if unknown:
+    """Build the environments, run the notebooks in each, print their times and the Pythons not tested."""
+    names = [a for a in args if not a.endswith(".ipynb")]
+    chosen = [Path(a).name for a in args if a.endswith(".ipynb")]
+    notebooks = [p for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) if not chosen or p.name in chosen]
+    if set(names) - set(ENVIRONMENTS) or len(notebooks) < len(chosen) or not notebooks:
         print(__doc__)
         return 2
-    envs = [ENVIRONMENTS[name]() for name in (args or ENVIRONMENTS)]
+    envs = [ENVIRONMENTS[name]() for name in (names or ENVIRONMENTS)]
     cache = Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "mnist-course" / "compat")).expanduser()
     cache.mkdir(parents=True, exist_ok=True)
     logs = cache / "executed"
     logs.mkdir(exist_ok=True)
     pythons = find_pythons()
-    notebooks = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mnist-compat-") as tmp:
         clone = Path(tmp) / "mnist-course"

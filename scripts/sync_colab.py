@@ -8,8 +8,9 @@ For each notebook `notebooks/NN_*.ipynb` it writes:
 - the set-up block at the top of its first code cell: where `helpers` cannot be imported (Colab, or a
   notebook opened without the checkout), it installs them from the repository and says so in one line;
   elsewhere it does nothing and prints nothing, so the stored outputs stay as they are;
-- an "Open in Colab" badge under its title, and the same badge in the README's table of notebooks
-  (the site shows the notebook's title cell, so each page has it too).
+- an "Open in Colab" badge under its title, the same badge in the README's table of notebooks, and
+  the address in the README's `git clone` commands
+  (each page of the site shows it too, as a link styled as a badge: scripts/build_site.py).
 
 Run it again after adding, renaming or renumbering a notebook, or after changing the address;
 `--check` changes nothing and fails if anything is out of step (tests/test_colab.py runs it).
@@ -107,13 +108,14 @@ def sync_notebook(nb: nbformat.NotebookNode, repo: str, relative: str) -> nbform
 
 
 def sync_readme(text: str, repo: str) -> str:
-    """The README's table of notebooks with a badge after each notebook's link."""
+    """The README's table of notebooks with a badge after each notebook's link, and its `git clone` lines."""
 
     def row(m: re.Match) -> str:
         return f"{m[1]} {badge(repo, m[2])} |"
 
-    return re.sub(r"^(\| \[[^]]+\]\((notebooks/\d\d_[^)]+\.ipynb)\))(?: \[!\[Open in Colab\][^|]*)? \|", row, text,
+    text = re.sub(r"^(\| \[[^]]+\]\((notebooks/\d\d_[^)]+\.ipynb)\))(?: \[!\[Open in Colab\][^|]*)? \|", row, text,
                   flags=re.MULTILINE)  # fmt: skip
+    return re.sub(r"^git clone \S+ mnist-course", f"git clone {repo} mnist-course", text, flags=re.MULTILINE)
 
 
 def main(args: list[str]) -> int:

@@ -88,4 +88,6 @@ def test_each_site_page_has_its_badge(tmp_path: Path) -> None:
     (tmp_path / "nb" / path.name).write_bytes(path.read_bytes())
     build_site.build_site(tmp_path / "site", tmp_path / "nb")
     page = (tmp_path / "site" / path.with_suffix(".html").name).read_text()
-    assert sync_colab.colab_url(sync_colab.repository(), f"notebooks/{path.name}") in page
+    url = sync_colab.colab_url(sync_colab.repository(), f"notebooks/{path.name}")
+    assert f'<a href="{url}">Open in Colab</a>' in page
+    assert sync_colab.BADGE_IMAGE not in page  # the site loads nothing from the network
