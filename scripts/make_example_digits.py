@@ -16,6 +16,7 @@ import io
 import itertools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter

@@ -55,7 +55,8 @@ def test_every_exercise_checks_itself_and_its_worked_solution_passes(path: Path)
     assert len(groups) == len(checks.exercises_of(path.stem[3:])), "helpers.checks holds one check per exercise"
     number = path.name[:2]
     for k, (exercise, solutions) in enumerate(groups, 1):
-        starters = [c for _, c in exercise if c["cell_type"] == "code" and f'check("{number}.{k}", answer)' in source(c)]
+        call = f'check("{number}.{k}", answer)'
+        starters = [c for _, c in exercise if c["cell_type"] == "code" and call in source(c)]
         assert starters, f"exercise {k}: a starter cell tagged exercise calls check({number}.{k!r}, answer)"
         worked = [c for _, c in solutions if c["cell_type"] == "code" and f'check("{number}.{k}", ' in source(c)]
         assert worked, f"exercise {k}: the worked solution checks its answer"
