@@ -14,7 +14,10 @@ in Colab) and run top to bottom by nbclient with that environment's plain `pytho
 first cell installs the helpers from $MNIST_COURSE_REPO, which this script points at a clone of
 this checkout's HEAD (commit first). The run fails if a cell fails or if any package that was
 there before the notebook changed version; after each notebook, what its first cell installed is
-uninstalled again, so that the next notebook starts as on a fresh Colab machine.
+uninstalled again, so that the next notebook starts as on a fresh Colab machine. A cell that shows
+a traceback counts as failed even when the run went on (IPython shows an error raised while
+displaying a result, e.g. a widget's, and carries on). Each executed notebook is kept in the
+cache's executed/ folder.
 
 Unlike Colab, nothing is downloaded from the internet: MNIST comes from the Keras cache
 (~/.keras/datasets/mnist.npz in a home folder of the run's own), seeded with the checkout's
@@ -194,6 +197,10 @@ def run_notebook(env: Environment, venv: Path, notebook: Path, work: Path, repo:
         os.environ.update(saved)
         env.times[notebook.name] = time.monotonic() - started
         nbformat.write(nb, logs / f"{env.name}-{notebook.name}")
+    for cell in nb.cells:  # a traceback that did not stop the run (e.g. raised while displaying a result)
+        for output in cell.get("outputs", []):
+            if output.output_type == "error" and not problems:
+                problems.append(f"cell {cell.get('id')} shows {output.ename}: {output.evalue}")
     after = freeze(venv)
     for name, version in sorted(before.items()):
         if after.get(name) != version:
