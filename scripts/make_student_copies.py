@@ -58,25 +58,52 @@ def assets(source: Path = SOURCE) -> list[Path]:
     )
 
 
-def names_in(code: str) -> set[str] | None:
-    """Every name a code cell mentions (IPython magics translated first), or None if it cannot be parsed."""
+def parse(code: str) -> ast.Module | None:
+    """A code cell as a syntax tree (IPython magics translated first), or None if it cannot be parsed."""
     try:
-        tree = ast.parse(TransformerManager().transform_cell(code))
+        return ast.parse(TransformerManager().transform_cell(code))
     except SyntaxError:
         return None
+
+
+def root_name(node: ast.expr) -> str | None:
+    """`x` for `x`, `x.a.b`, `x[0]` or `x.f(...)[1]`: the name whose object an expression reaches into."""
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def changed_by(tree: ast.Module) -> set[str]:
+    """The names a cell binds (assignment, def, class, import) or reaches into (`x.sort()`, `x[0] = 1`, `x.a`).
+
+    A name it only calls or passes on (`check(...)`, `f(answer)`) keeps its binding and its object.
+    """
     names = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
             names.add(node.id)
         elif isinstance(node, ast.Import | ast.ImportFrom):
             names |= {alias.asname or alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.add(node.name)
+        elif isinstance(node, ast.Attribute | ast.Subscript) and (name := root_name(node)):
+            names.add(name)
     return names - set(dir(builtins))
 
 
+def read_before_bound(tree: ast.Module) -> set[str]:
+    """The names a cell reads before its own top-level statements bind them: the values it takes from earlier cells."""
+    bound: set[str] = set()
+    free: set[str] = set()
+    for statement in tree.body:
+        loads = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        free |= loads - bound
+        bound |= changed_by(ast.Module(body=[statement], type_ignores=[])) - loads
+    return free - set(dir(builtins))
+
+
 def cells_after_solutions(nb: NotebookNode) -> list[str]:
-    """The code cells a student copy keeps that mention a name a removed solution cell before them mentions.
+    """The code cells a student copy keeps that read a name a removed solution cell before them changed.
 
     Everything else a copy runs is the original's code in the original's order, and without the
     solutions' code in between it sees the same names and values: running the original (nbval)
@@ -87,11 +114,15 @@ def cells_after_solutions(nb: NotebookNode) -> list[str]:
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        names = names_in(cell.source)
+        tree = parse(cell.source)
         if SOLUTION in cell.get("metadata", {}).get("tags", []):
-            from_solutions |= names if names is not None else {"*"}
-        elif from_solutions and (names is None or "*" in from_solutions or names & from_solutions):
-            shared = "cannot be parsed" if names is None else ", ".join(sorted(names & from_solutions)) or "everything"
+            from_solutions |= changed_by(tree) if tree is not None else {"*"}
+            continue
+        if not from_solutions:
+            continue
+        reads = read_before_bound(tree) if tree is not None else None
+        if reads is None or "*" in from_solutions or reads & from_solutions:
+            shared = "cannot be parsed" if reads is None else ", ".join(sorted(reads & from_solutions)) or "everything"
             found.append(f"cell {i + 1} ({cell.get('id')}): {shared}")
     return found
 

@@ -90,8 +90,8 @@ def test_student_folder_is_ignored_by_git_and_pytest(copies: dict[str, Path]) ->
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_copy_runs_top_to_bottom(path: Path, copies: dict[str, Path], models_dir: Path) -> None:
     """A student's first run must not fail. A copy runs the original's code, in its order, without the solution
-    cells (the test above); nbval has run all of it in the original. Only a kept cell that mentions a name a
-    removed solution mentions can behave otherwise, so a copy is run (in student/notebooks, in the course
+    cells (the test above); nbval has run all of it in the original. Only a kept cell that reads a name a
+    removed solution changed can behave otherwise, so a copy is run (in student/notebooks, in the course
     kernel) only if it has one."""
     if not student.cells_after_solutions(nbformat.read(path, as_version=4)):
         return  # nothing in the copy can run differently from the original nbval ran
@@ -127,6 +127,12 @@ def test_cells_that_may_run_differently_in_a_copy_are_found() -> None:
     assert [line.split(":")[0] for line in found] == [f"cell {i + 1} ({nb.cells[i].id})" for i in (4, 5, 6)]
     assert found[0].endswith("answer") and found[1].endswith(": x") and found[2].endswith("cannot be parsed")
     assert student.cells_after_solutions(notebook_of(("", "x = 1"), ("solution", "print(x)"))) == []
+    # an exercise's starter binds its own answer, and calling check changes nothing a later cell reads
+    starters = notebook_of(
+        ("solution", 'answer = 3\ncheck("01.1", answer)'), ("exercise", 'answer = None\ncheck("01.2", answer)')
+    )
+    assert student.cells_after_solutions(starters) == []
+    assert student.cells_after_solutions(notebook_of(("solution", "model.fit(x)"), ("exercise", "model.predict(x)")))
 
 
 def test_copies_bring_the_notebooks_files_and_drop_stale_copies(tmp_path: Path) -> None:
