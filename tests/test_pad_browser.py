@@ -27,9 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -38,6 +35,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from helpers.drawpad import HINT, SIZE
 from helpers.paths import models_dir
+from tests.browser import CHROMEDRIVER, CHROMIUM, headless_chromium, skip_or_fail
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("MNIST_COURSE_PAD_TEST") != "1", reason="takes minutes: `make test-pad` runs it (CI does)"
@@ -46,8 +44,6 @@ pytestmark = pytest.mark.skipif(
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "08_your_own_digits.ipynb"
 EXAMPLES = ROOT / "notebooks" / "examples"
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's packages chromium and chromium-driver (`make browser`)
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SHOTS = Path(tempfile.gettempdir()) / "pad-shots"
 KERNEL_TIMEOUT = 300  # s: the course kernel imports TensorFlow before it answers (slow on a busy machine)
 RUN_ALL_TIMEOUT = 600  # s: notebook 08 trains its own network when no trained one is there
@@ -104,10 +100,7 @@ class Lab:
 def lab() -> Iterator[Lab]:
     """JupyterLab from this venv on 127.0.0.1, on a copy of notebook 08, shut down with its kernels afterwards."""
     if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
-        reason = f"{CHROMIUM} and {CHROMEDRIVER} are needed: `make browser` installs them (apt-get, as root)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI must run the browser test: {reason}")
-        pytest.skip(reason)
+        skip_or_fail(f"{CHROMIUM} and {CHROMEDRIVER} are needed: `make browser` installs them (apt-get, as root)")
     before = checkout_state()
     folder = Path(tempfile.mkdtemp(prefix="pad-lab-"))
     work, models = folder / "work", folder / "models"
@@ -194,21 +187,11 @@ def shut_down(server: subprocess.Popen, url: str, token: str) -> None:
 @pytest.fixture(scope="module")
 def browser(lab: Lab) -> Iterator[WebDriver]:
     """Headless Chromium with a fresh profile, driven through Debian's chromedriver; nothing is downloaded."""
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1400,1000",
-        f"--user-data-dir={lab.folder / 'chromium'}",
-    ):  # fmt: skip
-        options.add_argument(argument)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SE_OFFLINE", "true")  # with both paths given Selenium Manager is skipped; never let it download
-        driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
-    try:
+    with headless_chromium(
+        "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--window-size=1400,1000", f"--user-data-dir={lab.folder / 'chromium'}",
+    ) as driver:  # fmt: skip
         yield driver
-    finally:
-        driver.quit()
 
 
 @dataclass

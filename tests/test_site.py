@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 import re
 from collections.abc import Iterator
 from itertools import pairwise
@@ -12,18 +11,14 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from scripts import build_site
+from tests.browser import headless_chromium, skip_or_fail
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's packages chromium and chromium-driver (`make browser`)
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"  # `make axe` (npm ci)
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]  # axe-core's tags for the WCAG 2.0 and 2.1 A and AA rules
 NOTEBOOKS = sorted(build_site.SOURCE.glob("[0-9][0-9]_*.ipynb"))
@@ -48,13 +43,6 @@ def alt_texts(nb: nbformat.NotebookNode) -> list[str | None]:
     return [o.get("metadata", {}).get("image/png", {}).get("alt") for o in outputs]
 
 
-def skip_or_fail(reason: str) -> None:
-    """Locally a missing tool skips the test; in CI (CI=true) it fails, so that CI always runs it."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI must run the browser test: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site of the stored notebooks, built by the code behind `make html`."""
@@ -66,25 +54,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
     """Headless Chromium driven by Selenium through Debian's chromedriver; nothing is downloaded."""
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file()]
-    if missing:
-        skip_or_fail(f"{' and '.join(missing)} not installed: `make browser` installs them (apt-get, as root)")
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
-    ):
-        options.add_argument(argument)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SE_OFFLINE", "true")  # with both paths given Selenium Manager is skipped; never let it download
-        driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
-    try:
+    with headless_chromium(f"--window-size={DESKTOP[0]},{DESKTOP[1]}") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def texts(driver: WebDriver, selector: str) -> list[str]:
