@@ -420,6 +420,12 @@ def show_digit_rows(
     return _described(fig, alt + ".")
 
 
+def _with_value(label: str, percent: float) -> str:
+    """`label` followed by its value in %, unless the label already shows it."""
+    value = f"{percent:.2f} %"
+    return label if value in label else f"{label} ({value})"
+
+
 def plot_seed_spread(accuracies: Sequence[float], references: Mapping[str, float]) -> CourseFigure:
     """Test accuracy of repeated runs as a box with every run as a dot, and each reference as a line.
 
@@ -441,7 +447,7 @@ def plot_seed_spread(accuracies: Sequence[float], references: Mapping[str, float
     fig.tight_layout()
     styles = ("dashed", "dotted", "dash-dotted")
     marks = [
-        f"a {style} line marks {label} ({100 * value:.2f} %), which lies "
+        f"a {style} line marks {_with_value(label, 100 * value)}, which lies "
         f"{'inside' if values.min() <= 100 * value <= values.max() else 'outside'} the spread"
         for (label, value), style in zip(references.items(), styles, strict=False)
     ]

@@ -248,6 +248,8 @@ def test_text_alternatives_say_the_figures_numbers() -> None:
     assert "97.67–98.09 %, mean 97.90 %" in fig.alt
     assert "a dashed line marks the book (97.80 %), which lies inside the spread" in fig.alt
     assert "a dotted line marks the reference project (98.04 %), which lies inside the spread" in fig.alt
+    fig = plots.plot_seed_spread([0.9767, 0.9809], {"the book: 97.85 %": 0.9785})
+    assert "a dashed line marks the book: 97.85 %, which lies inside the spread" in fig.alt  # its value once
     history = {"loss": [0.3, 0.1, 0.05], "accuracy": [0.9, 0.97, 0.99]}
     history |= {"val_loss": [0.2, 0.0673, 0.0751], "val_accuracy": [0.95, 0.98, 0.981]}
     alt = plots.plot_history(history).alt
