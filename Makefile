@@ -59,10 +59,10 @@ test: setup lint browser axe ## Unit tests, every notebook under nbval, the stud
 # Colab's runtime and the lowest versions the helpers' ranges claim: every notebook, alone, its helpers
 # installed by its own first cell. Environments are cached in ~/.cache/mnist-course/compat.
 test-compat: setup ## Run every notebook as Colab would (and with the lowest versions allowed): scripts/compat.py
-	$(BIN)/python scripts/compat.py
+	$(BIN)/python -m scripts.compat
 
 colab: $(STAMP) ## Write each notebook's kernel, set-up cell and Open-in-Colab badge from the repository address
-	$(BIN)/python scripts/sync_colab.py
+	$(BIN)/python -m scripts.sync_colab
 test-pad: setup browser ## Notebook 08's drawing pad in JupyterLab in headless Chromium: mouse, touch, Undo, uploads (~2 min)
 	MNIST_COURSE_PAD_TEST=1 $(BIN)/python -m pytest -s tests/test_pad_browser.py
 

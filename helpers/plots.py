@@ -96,7 +96,12 @@ def _legend_below(fig: Figure) -> None:
 
 def _highlight(bars: mpl.container.BarContainer, index: int) -> None:
     """Set one bar apart by colour and by hatching, so that it stands out in greyscale too."""
-    bars[index].set(color=sns.color_palette("colorblind")[1], hatch="//", hatchcolor="0.15")
+    bar = bars[index]
+    bar.set(color=sns.color_palette("colorblind")[1], hatch="//")
+    if hasattr(bar, "set_hatchcolor"):  # matplotlib 3.10 and later; the edge stays the bar's colour
+        bar.set_hatchcolor("0.15")
+    else:  # earlier ones draw the hatch in the edge colour
+        bar.set(edgecolor="0.15", linewidth=0)
 
 
 def use_course_style() -> None:

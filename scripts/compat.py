@@ -1,6 +1,6 @@
 """The compatibility run (`make test-compat`): every notebook, alone, in environments the course did not build.
 
-Usage: python scripts/compat.py [ENV ...] [NOTEBOOK ...]
+Usage: python -m scripts.compat [ENV ...] [NOTEBOOK ...]
        (default: every environment in ENVIRONMENTS, every notebook; e.g. `colab 08_your_own_digits.ipynb`)
 
 Each environment is a virtualenv made with a Python found on this machine (PATH or pyenv), with
@@ -44,8 +44,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
+from scripts.course import ROOT, course_notebooks
+
 CACHE_ENV, REPO_ENV = "MNIST_COURSE_COMPAT_CACHE", "MNIST_COURSE_REPO"
 # The packages a platform brings; the notebooks must leave every one of them as it was.
 WATCHED = ["tensorflow", "keras", "numpy", "pandas", "matplotlib", "seaborn", "pillow", "ipywidgets", "ipykernel"]
@@ -100,11 +100,23 @@ ENVIRONMENTS = {
 }
 
 
+def pyenv_roots() -> list[Path]:
+    """Where pyenv may keep its Pythons: $PYENV_ROOT, ~/.pyenv, and the root of a pyenv on PATH (its bin/ or
+    shims/), which is found even when HOME is another folder, as in a CI run with an empty HOME."""
+    roots = [Path(os.environ["PYENV_ROOT"])] if os.environ.get("PYENV_ROOT") else []
+    roots.append(Path.home() / ".pyenv")
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if Path(folder).name in {"bin", "shims"} and (Path(folder).parent / "versions").is_dir():
+            roots.append(Path(folder).parent)
+    return list(dict.fromkeys(roots))
+
+
 def find_pythons() -> dict[str, str]:
-    """Python 3.x interpreters on this machine, by version: python3.x on PATH, then pyenv's."""
+    """Python 3.x interpreters on this machine, by version: pyenv's, then python3.x on PATH."""
     found: dict[str, str] = {}
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    candidates = sorted(glob.glob(str(pyenv / "3.*" / "bin" / "python3")))
+    candidates = [
+        exe for root in pyenv_roots() for exe in sorted(glob.glob(str(root / "versions" / "3.*" / "bin" / "python3")))
+    ]
     candidates += [shutil.which(f"python3.{minor}") for minor in range(8, 20)]
     for exe in filter(None, candidates):
         try:
@@ -215,7 +227,7 @@ def main(args: list[str]) -> int:
     """Build the environments, run the notebooks in each, print their times and the Pythons not tested."""
     names = [a for a in args if not a.endswith(".ipynb")]
     chosen = [Path(a).name for a in args if a.endswith(".ipynb")]
-    notebooks = [p for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) if not chosen or p.name in chosen]
+    notebooks = [p for p in course_notebooks() if not chosen or p.name in chosen]
     if set(names) - set(ENVIRONMENTS) or len(notebooks) < len(chosen) or not notebooks:
         print(__doc__)
         return 2

@@ -1,6 +1,6 @@
 """Keep every notebook ready for Colab, all from the one repository address in pyproject.toml (`make colab`).
 
-Usage: python scripts/sync_colab.py [--check]
+Usage: python -m scripts.sync_colab [--check]
 
 For each notebook `notebooks/NN_*.ipynb` it writes:
 - the kernel `python3` ("Python 3"), which Colab and every Jupyter know (`make lab`, `make run` and
@@ -21,18 +21,15 @@ from __future__ import annotations
 import re
 import sys
 import tomllib
-from pathlib import Path
 
 import nbformat
 
 from helpers.paths import write_atomically
+from scripts.course import ROOT, STORED_KERNELSPEC, course_notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
 README = ROOT / "README.md"
 REPO_ENV = "MNIST_COURSE_REPO"
 BRANCH = "main"
-KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE = re.compile(r"\[!\[Open in Colab\]\([^)]*\)\]\([^)]*\)")
 SETUP_FIRST_LINE = "# Course set-up (written by `make colab`)"
@@ -99,7 +96,7 @@ def with_badge(title_cell: str, markdown: str) -> str:
 
 def sync_notebook(nb: nbformat.NotebookNode, repo: str, relative: str) -> nbformat.NotebookNode:
     """Kernel, set-up block and badge of one notebook (changed in place and returned)."""
-    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata["kernelspec"] = dict(STORED_KERNELSPEC)
     code = next(c for c in nb.cells if c.cell_type == "code")
     uses_widgets = any("helpers.drawpad" in c.source for c in nb.cells if c.cell_type == "code")
     code.source = with_setup(code.source, setup_block(repo, uses_widgets))
@@ -124,7 +121,7 @@ def main(args: list[str]) -> int:
         print(__doc__)
         return 2
     check, repo, stale = args == ["--check"], repository(), []
-    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+    for path in course_notebooks():
         raw = path.read_text(encoding="utf-8")
         nb = sync_notebook(nbformat.reads(raw, as_version=4), repo, path.relative_to(ROOT).as_posix())
         text = nbformat.writes(nb) + "\n"

@@ -10,8 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import sync_colab
+from scripts import build_site, sync_colab
+from scripts.course import course_notebooks
 
 REPO = "https://github.com/mnist-course/mnist-course"
 
@@ -22,7 +22,7 @@ def test_notebooks_and_readme_are_in_step_with_the_address(capsys: pytest.Captur
 
 def test_each_notebook_has_its_own_badge_the_python3_kernel_and_the_setup_first() -> None:
     repo = sync_colab.repository()
-    for path in sorted(sync_colab.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+    for path in course_notebooks():
         nb = nbformat.read(path, as_version=4)
         assert nb.metadata.kernelspec.name == "python3"
         assert sync_colab.badge(repo, f"notebooks/{path.name}") in nb.cells[0].source
@@ -81,10 +81,8 @@ def test_setup_block_installs_from_the_repository_and_says_so(monkeypatch, capsy
 
 
 def test_each_site_page_has_its_badge(tmp_path: Path) -> None:
-    import build_site
-
     (tmp_path / "nb").mkdir()
-    path = sorted(sync_colab.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))[0]
+    path = course_notebooks()[0]
     (tmp_path / "nb" / path.name).write_bytes(path.read_bytes())
     build_site.build_site(tmp_path / "site", tmp_path / "nb")
     page = (tmp_path / "site" / path.with_suffix(".html").name).read_text()

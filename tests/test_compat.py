@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
+import os
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import compat
+from scripts import compat
 
 
 def test_lowest_environment_pins_each_lower_bound() -> None:
@@ -38,3 +37,14 @@ def test_an_environment_is_rebuilt_when_its_specification_changes() -> None:
     assert a.key() == compat.Environment("x", "3.11", ["numpy==2.0.2"], "").key()
     assert a.key() != compat.Environment("x", "3.11", ["numpy==2.1.0"], "").key()
     assert a.key() != compat.Environment("x", "3.12", ["numpy==2.0.2"], "").key()
+
+
+def test_pyenv_is_found_from_path_when_home_is_elsewhere(tmp_path: Path, monkeypatch) -> None:
+    """A CI run with an empty HOME still finds pyenv's Pythons, through its shims on PATH."""
+    root = tmp_path / "pyenv"
+    (root / "shims").mkdir(parents=True)
+    (root / "versions").mkdir()
+    monkeypatch.delenv("PYENV_ROOT", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "empty-home"))
+    monkeypatch.setenv("PATH", os.pathsep.join([str(tmp_path / "bin"), str(root / "shims")]))
+    assert compat.pyenv_roots() == [tmp_path / "empty-home" / ".pyenv", root]
