@@ -73,3 +73,24 @@ def test_without_a_checkout_the_examples_come_with_the_helpers(tmp_path: Path, m
     (tmp_path / "examples").mkdir()
     (tmp_path / "examples" / "labels.csv").write_text("file,label\n")
     assert paths.examples_dir() == tmp_path / "examples"
+
+
+def test_every_example_picture_is_packaged_with_the_helpers() -> None:
+    """A notebook opened without the checkout (Colab) reads the examples installed with the helpers:
+    every file under notebooks/examples/ must match a package-data pattern in pyproject.toml."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folder = root / setuptools["package-dir"]["helpers.examples"]
+    patterns = setuptools["package-data"]["helpers.examples"]
+
+    def packaged(parts: tuple[str, ...]) -> bool:  # as setuptools globs: `*` never crosses a folder
+        return any(
+            len(parts) == len(pattern.split("/")) and all(map(fnmatch.fnmatchcase, parts, pattern.split("/")))
+            for pattern in patterns
+        )
+
+    files = [p.relative_to(folder).parts for p in folder.rglob("*") if p.is_file()]
+    assert files and [f for f in files if not packaged(f)] == []
