@@ -14,6 +14,9 @@ LOCK_TOOL  := $(HOME)/.cache/mnist-course/lock-tool
 INSTALLER  ?= pip
 
 export TF_CPP_MIN_LOG_LEVEL := 3
+# `make test` runs pytest on this many cores (pytest-xdist). The notebooks that share saved models run
+# in order on one of them, the longest piece of work, so more than two workers gain little.
+TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
@@ -54,7 +57,7 @@ run: setup ## Execute every notebook in order, in place, and refresh the README 
 	$(BIN)/python -m scripts.run_notebooks
 
 test: setup lint browser axe ## Unit tests, every notebook under nbval, the student copies and the site, in one pytest run
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # Colab's runtime and the lowest versions the helpers' ranges claim: every notebook, alone, its helpers
 # installed by its own first cell. Environments are cached in ~/.cache/mnist-course/compat.
