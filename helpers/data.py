@@ -92,14 +92,15 @@ def read_npz(path: Path) -> Splits:
 
 
 def write_npz(path: Path, splits: Splits) -> None:
-    """Save verified splits as a compressed `.npz` in the Keras layout, atomically."""
+    """Save verified splits as an `.npz` in the Keras layout, atomically. Uncompressed (55 MB rather than 11):
+    written in a tenth of a second rather than two, and read three times as fast by every notebook."""
     (x_train, y_train), (x_test, y_test) = splits
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     verify_mnist(arrays, "arrays to save")
 
     def save(tmp: Path) -> None:
         with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
+            np.savez(f, **arrays)
 
     write_atomically(path, save)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import fnmatch
+import json
 import os
 import signal
 import subprocess
@@ -27,6 +28,17 @@ def notebook(*sources: str) -> nbformat.NotebookNode:
     return nb
 
 
+@pytest.fixture
+def plain_kernel(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The course kernel's name for a plain ipykernel, which starts without importing TensorFlow (~4 s less CPU):
+    these tests are about the runner. test_good_notebook_gets_outputs and nbval run the course's own kernel."""
+    spec = tmp_path_factory.mktemp("jupyter") / "kernels" / "mnist-course"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "plain", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(spec.parents[1]))  # searched first, also by the runner's subprocess
+
+
 def test_export_figures_writes_tagged_pngs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(run_notebooks, "IMAGES", tmp_path)
     nb = notebook("plot()", "other()")
@@ -39,6 +51,7 @@ def test_export_figures_writes_tagged_pngs(tmp_path: Path, monkeypatch: pytest.M
         run_notebooks.export_figures(nb)
 
 
+@pytest.mark.usefixtures("plain_kernel")
 def test_failing_notebook_is_left_as_it_was(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     path = tmp_path / "01_broken.ipynb"
     nbformat.write(notebook("x = 1", "raise RuntimeError('boom')"), path)
@@ -70,6 +83,7 @@ def test_good_notebook_gets_outputs(tmp_path: Path) -> None:
     assert cell.execution_count == 1 and cell.outputs[0]["text"] == "42\n"
 
 
+@pytest.mark.usefixtures("plain_kernel")
 def test_widgets_are_stored_as_their_text_only(tmp_path: Path) -> None:
     path = tmp_path / "01_widget.ipynb"
     nbformat.write(notebook("import ipywidgets\nipywidgets.Button(description='go')", "print('a'); print('b')"), path)
@@ -122,6 +136,7 @@ def alive(pid: int) -> bool:
     [(signal.SIGTERM, "runner"), (signal.SIGINT, "group"), (signal.SIGKILL, "group")],
     ids=["SIGTERM-runner", "SIGINT-group-like-ctrl-c", "SIGKILL-group"],
 )
+@pytest.mark.usefixtures("plain_kernel")
 def test_killed_run_leaves_the_notebook_unchanged_and_no_kernel_behind(sig, target: str, tmp_path: Path) -> None:
     """Kill `make run`'s runner mid-cell. After SIGKILL, which nothing can clean up after, the next run completes."""
     path, pid_file, block = sleepy_notebook(tmp_path)
