@@ -15,10 +15,9 @@ from keras.src.saving.serialization_lib import SafeModeScope
 
 from helpers.data import load_mnist
 from helpers.inputs import one_hot, to_dense_inputs
-from helpers.paths import display_path, models_dir, write_atomically
+from helpers.paths import DENSE_MODEL, display_path, models_dir, write_atomically
 from helpers.training import EpochLogger
 
-DENSE_MODEL = "dense_mnist.keras"  # where notebook 04 saves its network, in models_dir()
 EPOCHS, BATCH_SIZE = 5, 128  # notebook 04's recipe, after Deep Learning with Python, chapter 2
 
 

@@ -16,8 +16,7 @@ import pytest
 
 from helpers import data
 from helpers.data import Splits
-from helpers.models import DENSE_MODEL, save_model, train_reference
-from helpers.paths import models_dir
+from helpers.paths import DENSE_MODEL, models_dir
 from scripts.course import NOTEBOOK_PATTERN
 
 MODEL_FILE = re.compile(r"[\"'](\w+\.keras)[\"']")
@@ -80,6 +79,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     path = models_dir() / DENSE_MODEL
     if item.path.suffix != ".ipynb" or "load_or_train(" not in code_of(item.path) or path.exists():
         return
+    from helpers.models import save_model, train_reference  # Keras: imported only when needed
+
     path.parent.mkdir(parents=True, exist_ok=True)
     folder = os.open(path.parent, os.O_RDONLY)
     try:
