@@ -14,8 +14,9 @@ bench/, each replaced atomically. It measures, one thing after another:
    records the whole `fit` call (what you wait for), each epoch (the first includes tracing),
    its CPU time and that of other programs meanwhile, and the test accuracy.
 3. Wall times: executing each notebook (as `make run` does, but nothing is written), `make test` in
-   this checkout (set up already), and `make test` in a fresh clone of its last commit (`bash .ci/run`
-   in a temporary folder, as CI runs it: set-up, data and notebook 06's 18 networks included).
+   this checkout (set up already), and `make test` in a fresh clone of its last commit (in a temporary
+   folder with an empty HOME and CI=true, as CI and a new user meet it: set-up from an empty package
+   cache, data, and notebook 06's 18 networks included).
 
 `--quick` trains with 2 seeds and skips step 3; `--all-paths` adds the candidates that were
 compared to choose the course's path (XLA, tf.data, oneDNN off), to show what each is worth.
@@ -332,20 +333,23 @@ def time_make_test() -> dict:
     return {"seconds": time.perf_counter() - started, "exit_code": done.returncode}
 
 
-# What ties a process to this checkout; a fresh clone must find its own venv, data and models.
+# What ties a process to this checkout (or to the `make bench` running it); a fresh clone must find its
+# own venv, data and models, and its own make.
 CHECKOUT_ENV = ("MNIST_COURSE_DATA", "MNIST_COURSE_MODELS", "PYTHONPATH", "VIRTUAL_ENV")
+CHECKOUT_ENV += ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")
 
 
-def time_fresh_clone(source: Path = ROOT, command: Sequence[str] = ("bash", ".ci/run")) -> dict:
+def time_fresh_clone(source: Path = ROOT, command: Sequence[str] = ("make", "test")) -> dict:
     """Clone `source`'s last commit into a temporary folder and time `command` there, as CI runs it.
 
-    The clone shares nothing with this checkout (no venv, data, models or cached results); the
-    environment keeps the network and the package caches of this machine, as a new user's would.
-    The folder is removed afterwards, whatever happened.
+    The clone shares nothing with this checkout (no venv, data, models or cached results), and HOME is
+    an empty folder: no pip, npm or Keras cache, as in CI and for a new user. The folder is removed
+    afterwards, whatever happened.
     """
     env = {name: value for name, value in os.environ.items() if name not in CHECKOUT_ENV} | {"CI": "true"}
     with tempfile.TemporaryDirectory(prefix="mnist-course-fresh-clone-") as tmp:
-        clone = Path(tmp) / "mnist-course"
+        clone, env["HOME"] = Path(tmp) / "mnist-course", str(Path(tmp) / "home")
+        Path(env["HOME"]).mkdir()
         subprocess.run(["git", "clone", "--quiet", str(source), str(clone)], check=True, capture_output=True)
         started = time.perf_counter()
         done = subprocess.run(
@@ -555,7 +559,7 @@ def wall_times_section(wall: dict | None) -> list[str]:
     lines.append(f"| `make test` | {minutes(test['seconds'])}{'' if test['exit_code'] == 0 else ' (failed)'} |")
     fresh = wall.get("fresh_clone")  # absent from the results of older runs
     if fresh is not None:
-        what = f"`make test` in a fresh clone (`{fresh['command']}`, set-up included)"
+        what = f"`{fresh['command']}` in a fresh clone (empty HOME, set-up included)"
         lines.append(f"| {what} | {minutes(fresh['seconds'])}{'' if fresh['exit_code'] == 0 else ' (failed)'} |")
     for nb in wall["notebooks"]:
         lines.append(f"| executing `{nb['notebook']}` | {minutes(nb['seconds'])}{' (failed)' if nb['error'] else ''} |")
@@ -635,7 +639,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("make test ...")
         make_test = time_make_test()
         print(f"  {minutes(make_test['seconds'])}{'' if make_test['exit_code'] == 0 else ' (failed)'}")
-        print("make test in a fresh clone (bash .ci/run) ...")
+        print("make test in a fresh clone (empty HOME, CI=true) ...")
         fresh_clone = time_fresh_clone()
         print(f"  {minutes(fresh_clone['seconds'])}{'' if fresh_clone['exit_code'] == 0 else ' (failed)'}")
         results["wall_times"] = {"notebooks": notebooks, "make_test": make_test, "fresh_clone": fresh_clone}

@@ -140,7 +140,7 @@ def test_report_shows_the_figures() -> None:
             {"notebook": "04_training.ipynb", "seconds": 75.0, "error": "CellExecutionError: boom"},
         ],
         "make_test": {"seconds": 125.0, "exit_code": 0},
-        "fresh_clone": {"seconds": 430.0, "exit_code": 0, "command": "bash .ci/run"},
+        "fresh_clone": {"seconds": 430.0, "exit_code": 0, "command": "make test"},
     }
     report = bench.render_markdown(made_up_results(wall))
     for expected in [
@@ -160,7 +160,7 @@ def test_report_shows_the_figures() -> None:
         "Per training step, in the steady epochs: reference 2.13 ms, course's path 1.07 ms, floor 1.56 ms.\n"
         "The course's path saves 1.07 ms a step, 2.5 s over the 2,345 steps of 5 epochs: the\n",
         "| `make test` | 2 min 05 s |",
-        "| `make test` in a fresh clone (`bash .ci/run`, set-up included) | 7 min 10 s |",
+        "| `make test` in a fresh clone (empty HOME, set-up included) | 7 min 10 s |",
         "| executing `01_load_and_look.ipynb` | 12 s |",
         "| executing `04_training.ipynb` | 1 min 15 s (failed) |",
         "| all notebooks, one after another | 1 min 27 s |",
@@ -241,28 +241,36 @@ def test_zero_seeds_is_refused(capsys: pytest.CaptureFixture) -> None:
     assert "--seeds must be at least 1" in capsys.readouterr().err
 
 
-def a_repository(tmp_path: Path, ci_script: str) -> Path:
-    """A tiny git repository whose `.ci/run` is `ci_script`: a fast stand-in for the course."""
+def a_repository(tmp_path: Path, test_script: str) -> Path:
+    """A tiny git repository whose `make test` runs `test_script`: a fast stand-in for the course."""
     repo = tmp_path / "repo"
-    (repo / ".ci").mkdir(parents=True)
-    (repo / ".ci" / "run").write_text(ci_script)
+    repo.mkdir()
+    (repo / "Makefile").write_text("test:\n\t@bash test.sh\n")
+    (repo / "test.sh").write_text(test_script)
     (repo / "uncommitted.txt").write_text("not in a clone")
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", ".ci"], check=True)
+    subprocess.run([*git, "add", "Makefile", "test.sh"], check=True)
     subprocess.run([*git, "commit", "-qm", "ci"], check=True)
     return repo
 
 
-def test_fresh_clone_runs_the_ci_script_in_a_clean_clone_and_cleans_up(tmp_path: Path, monkeypatch) -> None:
+def test_fresh_clone_runs_make_test_in_a_clean_clone_with_an_empty_home_and_cleans_up(
+    tmp_path: Path, monkeypatch
+) -> None:
     record = tmp_path / "seen.txt"
-    script = f'ls -A > {record}; echo "$CI ${{MNIST_COURSE_DATA-unset}}" >> {record}; pwd >> {record}\n'
+    script = (
+        f"ls -A > {record}; ls -A $HOME | wc -l >> {record}\n"
+        f'echo "$CI ${{MNIST_COURSE_DATA-unset}} ${{MAKEFLAGS-unset}}" >> {record}; pwd >> {record}\n'
+    )
     monkeypatch.setenv("MNIST_COURSE_DATA", str(tmp_path / "this-checkout-s-data"))
+    monkeypatch.setenv("MAKEFLAGS", "-j9")  # as `make bench` passes to its commands
     result = bench.time_fresh_clone(a_repository(tmp_path, script))
-    assert result["exit_code"] == 0 and result["seconds"] > 0 and result["command"] == "bash .ci/run"
-    *files, env, folder = record.read_text().splitlines()
-    assert files == [".ci", ".git"]  # the last commit only: nothing uncommitted, no venv or data of ours
-    assert env == "true unset"  # CI, and nothing pointing back at this checkout
+    assert result["exit_code"] == 0 and result["seconds"] > 0 and result["command"] == "make test"
+    *files, in_home, env, folder = record.read_text().splitlines()
+    assert files == [".git", "Makefile", "test.sh"]  # the last commit only: nothing uncommitted, no venv or data
+    assert in_home.strip() == "0"  # an empty HOME: no package caches
+    assert env == "true unset "  # CI, nothing pointing back at this checkout, make's own flags only
     assert not Path(folder).exists() and "mnist-course-fresh-clone-" in folder  # removed afterwards
 
 
