@@ -37,14 +37,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-from scripts.course import ROOT, course_notebooks
+from scripts.course import ROOT, course_notebooks, pyproject
 
 CACHE_ENV, REPO_ENV = "MNIST_COURSE_COMPAT_CACHE", "MNIST_COURSE_REPO"
 # The packages a platform brings; the notebooks must leave every one of them as it was.
@@ -72,7 +71,7 @@ class Environment:
 
 def project() -> dict:
     """The [project] table of pyproject.toml."""
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return pyproject()["project"]
 
 
 def lowest_requirements() -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+from functools import cache
 from pathlib import Path
 
 from helpers.kernel import DISPLAY_NAME as KERNEL_DISPLAY_NAME
@@ -14,9 +16,15 @@ NOTEBOOKS = ROOT / "notebooks"
 STORED_KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"  # 01_load_and_look.ipynb ...; never .NAME.XXXX.tmp.ipynb left by a killed write
 
-__all__ = ["KERNEL", "KERNEL_DISPLAY_NAME", "NOTEBOOKS", "ROOT", "STORED_KERNELSPEC", "course_notebooks"]
+__all__ = ["KERNEL", "KERNEL_DISPLAY_NAME", "NOTEBOOKS", "ROOT", "STORED_KERNELSPEC", "course_notebooks", "pyproject"]
 
 
 def course_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
     """The course's numbered notebooks in `folder`, in order."""
     return sorted(folder.glob(NOTEBOOK_PATTERN))
+
+
+@cache
+def pyproject() -> dict:
+    """pyproject.toml, parsed: the one reader of the course's metadata, ranges and tool settings."""
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())

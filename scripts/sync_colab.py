@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import re
 import sys
-import tomllib
 
 import nbformat
 
 from helpers.paths import write_atomically
-from scripts.course import ROOT, STORED_KERNELSPEC, course_notebooks
+from scripts.course import ROOT, STORED_KERNELSPEC, course_notebooks, pyproject
 
 README = ROOT / "README.md"
 REPO_ENV = "MNIST_COURSE_REPO"
@@ -59,7 +58,7 @@ if "google.colab" in sys.modules:  # Colab shows the drawing pad only when told 
 
 def repository() -> str:
     """The course's repository: [project.urls] Repository in pyproject.toml, the one place it is written."""
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    return pyproject()["project"]["urls"]["Repository"]
 
 
 def colab_url(repo: str, notebook: str) -> str:

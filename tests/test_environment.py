@@ -6,11 +6,12 @@ import json
 import re
 import subprocess
 import sys
-import tomllib
 from importlib.metadata import distributions
 from pathlib import Path
 
 import pytest
+
+from scripts.course import pyproject
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements.lock"
@@ -24,7 +25,7 @@ def normalise(name: str) -> str:
 
 
 def project() -> dict:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return pyproject()["project"]
 
 
 def locked() -> dict[str, list[str]]:

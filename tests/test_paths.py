@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from helpers import paths
+from scripts.course import pyproject
 
 
 def test_folders_default_to_the_checkout_and_follow_the_environment(tmp_path: Path, monkeypatch) -> None:
@@ -79,10 +80,9 @@ def test_every_example_picture_is_packaged_with_the_helpers() -> None:
     """A notebook opened without the checkout (Colab) reads the examples installed with the helpers:
     every file under notebooks/examples/ must match a package-data pattern in pyproject.toml."""
     import fnmatch
-    import tomllib
 
     root = Path(__file__).resolve().parents[1]
-    setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    setuptools = pyproject()["tool"]["setuptools"]
     folder = root / setuptools["package-dir"]["helpers.examples"]
     patterns = setuptools["package-data"]["helpers.examples"]
 

@@ -10,14 +10,13 @@ import signal
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from scripts import run_notebooks
-from scripts.course import course_notebooks
+from scripts.course import course_notebooks, pyproject
 
 PNG = base64.b64encode(b"\x89PNG fake").decode()
 
@@ -171,7 +170,7 @@ def test_leftover_temporary_notebook_is_never_picked_up(tmp_path: Path) -> None:
     assert course_notebooks(tmp_path / "notebooks") == [tmp_path / "notebooks" / "01_a.ipynb"]
     ignored = ["git", "check-ignore", "-q", "--no-index", "notebooks/.04_training.k1ll3d.tmp.ipynb"]
     assert subprocess.run(ignored, cwd=ROOT).returncode == 0
-    addopts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["addopts"]
+    addopts = pyproject()["tool"]["pytest"]["ini_options"]["addopts"]
     globs = [o.removeprefix("--ignore-glob=") for o in addopts if o.startswith("--ignore-glob=")]
     assert any(fnmatch.fnmatch(str(ROOT / "notebooks" / ".04_training.k1ll3d.tmp.ipynb"), g) for g in globs)
     assert not any(fnmatch.fnmatch(str(ROOT / "notebooks" / "04_training.ipynb"), g) for g in globs)
