@@ -71,8 +71,8 @@ test-pad: setup browser ## Notebook 08's drawing pad in JupyterLab in headless C
 	MNIST_COURSE_PAD_TEST=1 $(BIN)/python -m pytest -s tests/test_pad_browser.py
 
 lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks; the notebooks' hygiene (scripts/check_notebooks.py)
-	$(BIN)/ruff check helpers tests scripts notebooks
-	$(BIN)/ruff format --check helpers tests scripts notebooks
+	$(BIN)/ruff check conftest.py helpers tests scripts notebooks
+	$(BIN)/ruff format --check conftest.py helpers tests scripts notebooks
 	$(BIN)/python -m scripts.check_notebooks
 
 student: $(STAMP) ## Student copies of the notebooks, solutions removed, in student/notebooks

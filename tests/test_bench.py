@@ -261,16 +261,18 @@ def test_fresh_clone_runs_make_test_in_a_clean_clone_with_an_empty_home_and_clea
     record = tmp_path / "seen.txt"
     script = (
         f"ls -A > {record}; ls -A $HOME | wc -l >> {record}\n"
-        f'echo "$CI ${{MNIST_COURSE_DATA-unset}} ${{MAKEFLAGS-unset}}" >> {record}; pwd >> {record}\n'
+        f'echo "$CI ${{MNIST_COURSE_DATA-unset}} $MAKELEVEL [$MAKEFLAGS]" >> {record}; pwd >> {record}\n'
     )
     monkeypatch.setenv("MNIST_COURSE_DATA", str(tmp_path / "this-checkout-s-data"))
     monkeypatch.setenv("MAKEFLAGS", "-j9")  # as `make bench` passes to its commands
+    monkeypatch.setenv("MAKELEVEL", "1")
     result = bench.time_fresh_clone(a_repository(tmp_path, script))
     assert result["exit_code"] == 0 and result["seconds"] > 0 and result["command"] == "make test"
     *files, in_home, env, folder = record.read_text().splitlines()
     assert files == [".git", "Makefile", "test.sh"]  # the last commit only: nothing uncommitted, no venv or data
     assert in_home.strip() == "0"  # an empty HOME: no package caches
-    assert env == "true unset "  # CI, nothing pointing back at this checkout, make's own flags only
+    # CI, nothing pointing back at this checkout, and a make of its own: level 1, none of the caller's flags
+    assert env.startswith("true unset 1 [") and "j9" not in env
     assert not Path(folder).exists() and "mnist-course-fresh-clone-" in folder  # removed afterwards
 
 
