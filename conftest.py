@@ -25,6 +25,7 @@ MODEL_FILE = re.compile(r"[\"'](\w+\.keras)[\"']")
 
 @cache
 def code_of(notebook: Path) -> str:
+    """A notebook's code cells, as one text (read once per notebook)."""
     return "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
 
 
@@ -47,8 +48,8 @@ def work_unit(notebook: Path) -> Path:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-    """`make test` runs on both cores (`-n 2`): a worker takes a test file, or a notebook with the ones that
-    must follow it, as a whole; in the order of `pytest_collection_modifyitems`, the longest first."""
+    """`make test` runs in several processes (`-n`, TEST_WORKERS): each takes a test file, or a notebook with the
+    ones that must follow it, as a whole, in the order of `pytest_collection_modifyitems`."""
     from xdist.scheduler import LoadScopeScheduling
 
     class CourseScheduling(LoadScopeScheduling):
@@ -75,8 +76,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Before a notebook that loads notebook 04's network, make sure it is saved: `make test` runs notebooks on
-    two workers, and 04 need not have run. The same recipe gives the same network (tests/test_models.py)."""
+    """Before a notebook that loads notebook 04's network, make sure it is saved: `make test` runs notebooks in
+    several processes, and 04 need not have run first. The same recipe gives the same network (tests/test_models.py)."""
     path = models_dir() / DENSE_MODEL
     if item.path.suffix != ".ipynb" or "load_or_train(" not in code_of(item.path) or path.exists():
         return
