@@ -6,7 +6,7 @@
 - `helpers.metrics`: confusion matrix and per-class scores.
 - `helpers.experiments`: training results cached on disk by configuration.
 - `helpers.digits`: any picture of a digit as an MNIST-style input.
-- `helpers.checks`: `check("03.1", answer)`, the exercises' self-checks.
+- `helpers.checks`: `check("05.1", answer)`, the exercises' self-checks.
 - `helpers.models` and `helpers.training` (import Keras): save/load models, progress lines.
 """
 

@@ -1,4 +1,4 @@
-"""Exercises that check themselves: `check("03.1", answer)` says right, or wrong with a hint, and never the answer.
+"""Exercises that check themselves: `check("05.1", answer)` says right, or wrong with a hint, and never the answer.
 
 An exercise id is "NN.k": exercise k of notebook NN. Each notebook's exercises are stored under the notebook's
 name (`training.1`), and `NUMBERS` maps a notebook's number to its name, so renumbering the course means editing
@@ -17,9 +17,9 @@ import numpy as np
 NUMBERS = {
     "01": "load_and_look",
     "02": "the_network",
-    "03": "how_a_network_learns",
-    "04": "training",
-    "05": "confusion_matrix",
+    "03": "training",
+    "04": "confusion_matrix",
+    "05": "how_a_network_learns",
     "06": "experiments",
     "07": "cnn",
     "08": "your_own_digits",
@@ -75,7 +75,7 @@ def _is_right(exercise: Exercise, answer: object) -> bool:
 
 
 def exercise_key(exercise_id: str) -> str:
-    """The stored key ("training.1") of an id given by number ("03.1") or by name ("training.1")."""
+    """The stored key ("training.1") of an id given by number ("05.1") or by name ("training.1")."""
     notebook, dot, number = exercise_id.partition(".")
     name = NUMBERS.get(notebook, notebook)
     key = f"{name}{dot}{number}"
@@ -116,7 +116,7 @@ class Verdict:
 
 
 def check(exercise_id: str, answer: object) -> Verdict:
-    """Print whether `answer` is right for the exercise `exercise_id` ("03.1"), with a hint if not; return it."""
+    """Print whether `answer` is right for the exercise `exercise_id` ("05.1"), with a hint if not; return it."""
     exercise = EXERCISES[exercise_key(exercise_id)]
     if answer is None or answer is Ellipsis:
         print(f"Exercise {exercise_id}: no answer yet. Replace the placeholder with your answer and run the cell.")
@@ -193,7 +193,7 @@ EXERCISES: dict[str, Exercise] = {
         expected=0.1,
         tolerance=1e-6,
     ),
-    # 03 How a network learns
+    # 05 How a network learns
     "how_a_network_learns.1": Exercise(
         "answer = (batch_loss(b + d) - batch_loss(b - d)) / (2 * 1e-4), with b = b2 in float64 and d ten zeros "
         "but 1e-4 at index 0; it should agree with the tape's grads[3][0] to about five digits.",
@@ -213,7 +213,7 @@ EXERCISES: dict[str, Exercise] = {
         expected=2 / 15,
         tolerance=0.004,
     ),
-    # 04 Training
+    # 03 Training
     "training.1": Exercise(
         "answer = the batch size whose network is more accurate on the test set after one epoch.",
         expected=32,
@@ -230,7 +230,7 @@ EXERCISES: dict[str, Exercise] = {
         expected=(0.0044, "last"),
         tolerance=(0.0008, 0.0),
     ),
-    # 05 The confusion matrix
+    # 04 The confusion matrix
     "confusion_matrix.1": Exercise(
         "answer = how many of the 60,000 training images the network gets wrong (predict them all, compare "
         "the argmax with y_train).",

@@ -1,7 +1,7 @@
 """The reference network, and the trained networks the notebooks hand to each other, saved and loaded safely.
 
-Notebooks 02 and 04 build and train the network by hand, because that is the lesson; the later
-notebooks that only use it call `load_or_train`, which loads 04's saved network or trains one
+Notebooks 02 and 03 build and train the network by hand, because that is the lesson; the later
+notebooks that only use it call `load_or_train`, which loads 03's saved network or trains one
 with the same recipe (`reference_network`, `train_reference`).
 """
 
@@ -18,7 +18,7 @@ from helpers.inputs import one_hot, to_dense_inputs
 from helpers.paths import DENSE_MODEL, display_path, models_dir, write_atomically
 from helpers.training import EpochLogger
 
-EPOCHS, BATCH_SIZE = 5, 128  # notebook 04's recipe, after Deep Learning with Python, chapter 2
+EPOCHS, BATCH_SIZE = 5, 128  # notebook 03's recipe, after Deep Learning with Python, chapter 2
 
 
 class ModelFileError(RuntimeError):
@@ -68,7 +68,7 @@ def load_model(path: Path, input_shape: tuple[int, ...], n_outputs: int) -> kera
 
 
 def reference_network(**compile_args: object) -> keras.Model:
-    """Notebook 02's network, 784 → 512 (ReLU) → 10 (softmax), compiled as notebook 04 compiles it.
+    """Notebook 02's network, 784 → 512 (ReLU) → 10 (softmax), compiled as notebook 03 compiles it.
 
     `compile_args` adds to the recipe's `compile` call (e.g. `steps_per_execution`, as `make bench` does).
     """
@@ -85,7 +85,7 @@ def reference_network(**compile_args: object) -> keras.Model:
 
 
 def train_reference(seed: int = 0) -> keras.Model:
-    """A reference network trained with notebook 04's recipe (seeded; one line of progress per epoch)."""
+    """A reference network trained with notebook 03's recipe (seeded; one line of progress per epoch)."""
     (x_train, y_train), _ = load_mnist(quiet=True)
     keras.utils.set_random_seed(seed)
     model = reference_network()
@@ -101,13 +101,13 @@ def train_reference(seed: int = 0) -> keras.Model:
 
 
 def load_or_train(path: Path | None = None, seed: int = 0) -> keras.Model:
-    """Notebook 04's trained network (`models/dense_mnist.keras`); if it is missing or unusable, say why and
-    what to do, and train one with 04's recipe meanwhile, so that the notebook still runs top to bottom."""
+    """Notebook 03's trained network (`models/dense_mnist.keras`); if it is missing or unusable, say why and
+    what to do, and train one with 03's recipe meanwhile, so that the notebook still runs top to bottom."""
     path = path or models_dir() / DENSE_MODEL
     try:
         model = load_model(path, input_shape=(784,), n_outputs=10)
     except ModelFileError as err:
-        print(f"{err}; run 04_training.ipynb to save one. Meanwhile this trains one with its recipe:")
+        print(f"{err}; run 03_training.ipynb to save one. Meanwhile this trains one with its recipe:")
         return train_reference(seed)
     print(f"loaded the trained network from {display_path(path)}")
     return model

@@ -9,7 +9,7 @@ from pathlib import Path
 
 DATA_ENV = "MNIST_COURSE_DATA"
 MODELS_ENV = "MNIST_COURSE_MODELS"
-DENSE_MODEL = "dense_mnist.keras"  # where notebook 04 saves its network, in models_dir(); 05, 07 and 08 load it
+DENSE_MODEL = "dense_mnist.keras"  # where notebook 03 saves its network, in models_dir(); 04, 07 and 08 load it
 
 
 def project_root() -> Path | None:

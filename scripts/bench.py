@@ -8,7 +8,7 @@ bench/, each replaced atomically. It measures, one thing after another:
 1. The floor. 5 epochs of the 784-512-10 network on 60,000 images are about 0.73 TFLOP of matrix
    products (a training step costs about 3 forward passes). Divided by the best float32 matmul
    throughput numpy reaches here, that is the least time any framework could need.
-2. Training. Each training path in PATHS (the reference recipe as notebook 04 writes it, and the
+2. Training. Each training path in PATHS (the reference recipe as notebook 03 writes it, and the
    course's faster path) trains a fresh model in a Python process of its own, once per seed
    (0-4); the paths take turns, so that a busy spell on a shared machine hits them alike. A run
    records the whole `fit` call (what you wait for), each epoch (the first includes tracing),
@@ -86,7 +86,7 @@ class TrainingPath:
 STEPS_PER_EPOCH = -(-TRAIN_SAMPLES // BATCH_SIZE)  # 469: 468 batches of 128 and one of 96
 
 PATHS = {
-    "reference": TrainingPath("the reference recipe, plain `model.fit` as notebook 04 writes it"),
+    "reference": TrainingPath("the reference recipe, plain `model.fit` as notebook 03 writes it"),
     "course": TrainingPath(
         "the course's path: the same recipe, but one call into TensorFlow runs a whole epoch of steps instead of"
         " returning to Python after every batch (the same batches in the same order: the same weights, bit for bit)",

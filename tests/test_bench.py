@@ -137,7 +137,7 @@ def test_report_shows_the_figures() -> None:
     wall = {
         "notebooks": [
             {"notebook": "01_load_and_look.ipynb", "seconds": 12.4, "error": None},
-            {"notebook": "04_training.ipynb", "seconds": 75.0, "error": "CellExecutionError: boom"},
+            {"notebook": "03_training.ipynb", "seconds": 75.0, "error": "CellExecutionError: boom"},
         ],
         "make_test": {"seconds": 125.0, "exit_code": 0},
         "fresh_clone": {"seconds": 430.0, "exit_code": 0, "command": "make test"},
@@ -162,7 +162,7 @@ def test_report_shows_the_figures() -> None:
         "| `make test` | 2 min 05 s |",
         "| `make test` in a fresh clone (empty HOME, set-up included) | 7 min 10 s |",
         "| executing `01_load_and_look.ipynb` | 12 s |",
-        "| executing `04_training.ipynb` | 1 min 15 s (failed) |",
+        "| executing `03_training.ipynb` | 1 min 15 s (failed) |",
         "| all notebooks, one after another | 1 min 27 s |",
     ]:
         assert expected in report
@@ -217,7 +217,7 @@ def test_missing_summary_figure_is_named() -> None:
 
 
 def test_reference_path_is_the_recipe_of_notebook_04() -> None:
-    nb = nbformat.read(ROOT / "notebooks" / "04_training.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "notebooks" / "03_training.ipynb", as_version=4)
     code = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
     compile_call, _ = bench.PATHS["reference"].code()
     assert compile_call in code

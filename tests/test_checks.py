@@ -12,13 +12,13 @@ from helpers.checks import EXERCISES, check
 
 
 def by_hand(cm: np.ndarray, d: int) -> tuple[float, float, float]:
-    """04.2's worked solution."""
+    """03.2's worked solution."""
     recall, precision = cm[d, d] / cm[d, :].sum(), cm[d, d] / cm[:, d].sum()
     return recall, precision, 2 * precision * recall / (precision + recall)
 
 
 def lowest_threshold(confidence: np.ndarray, correct: np.ndarray) -> float:
-    """04.3's worked solution."""
+    """03.3's worked solution."""
     thresholds = np.arange(500, 1000) / 1000
     error_rates = np.array([1 - correct[confidence >= t].mean() for t in thresholds])
     return thresholds[np.argmax(error_rates <= 0.01)]
@@ -144,9 +144,9 @@ def test_tolerance_applies_where_the_cpu_matters() -> None:
 def test_ids_by_number_go_through_the_one_mapping_and_unknown_ids_say_which_exist(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert check("04.1", 32) and check("training.1", 32)
-    monkeypatch.setattr(checks, "NUMBERS", {**checks.NUMBERS, "05": "training", "04": "confusion_matrix"})
-    assert check("05.1", 32)  # renumbering the course: one mapping changes, the stored answers do not
+    assert check("03.1", 32) and check("training.1", 32)
+    monkeypatch.setattr(checks, "NUMBERS", {**checks.NUMBERS, "04": "training", "03": "confusion_matrix"})
+    assert check("04.1", 32)  # renumbering the course: one mapping changes, the stored answers do not
     with pytest.raises(KeyError, match=r"no exercise '09\.9'.*05\.1"):
         check("09.9", 1)
 

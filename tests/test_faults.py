@@ -598,14 +598,14 @@ def test_saved_model_fault_is_refused_clearly(fault: str, tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("fault", MODEL_FAULTS)
 def test_load_or_train_says_so_and_trains_one(fault: str, tmp_path: Path, monkeypatch, capsys) -> None:
-    """What notebooks 05, 07 and 08 do with each faulty file: say what happened and what to do, then train."""
+    """What notebooks 04, 07 and 08 do with each faulty file: say what happened and what to do, then train."""
     make, message = MODEL_FAULTS[fault]
     make(tmp_path / "dense_mnist.keras")
     trained = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10)])
     monkeypatch.setattr(models, "train_reference", lambda seed: trained)  # the real training: test_models.py
     assert models.load_or_train(tmp_path / "dense_mnist.keras") is trained
     said = capsys.readouterr().out
-    assert "run 04_training.ipynb to save one" in said and "trains one" in said
+    assert "run 03_training.ipynb to save one" in said and "trains one" in said
     assert re.search(message, said)
 
 
@@ -645,8 +645,8 @@ def test_other_formats_are_never_opened(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_same_shapes_other_hidden_layer_is_accepted(tmp_path: Path) -> None:
-    """Chosen behaviour: a 784 → 64 → 10 network is still a digit classifier 05 can analyse (e.g. yours from
-    an exercise in 04), so it loads; only the input and output shapes are checked."""
+    """Chosen behaviour: a 784 → 64 → 10 network is still a digit classifier 04 can analyse (e.g. yours from
+    an exercise in 03), so it loads; only the input and output shapes are checked."""
     path = tmp_path / "dense_mnist.keras"
     save_model(dense(hidden=64), path)
     assert [layer.units for layer in load_model(path, input_shape=(784,), n_outputs=10).layers] == [64, 10]

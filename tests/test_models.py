@@ -73,7 +73,7 @@ def layers_of(model: keras.Model) -> list[tuple]:
 
 
 def test_reference_network_is_the_one_notebook_04_builds_and_compiles() -> None:
-    nb = nbformat.read(ROOT / "notebooks" / "04_training.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "notebooks" / "03_training.ipynb", as_version=4)
     namespace = {"keras": keras, "SEED": 0}
     [cell] = [c for c in nb.cells if c.id == "nb03-05"]  # the cell that builds the network by hand
     exec(cell.source, namespace)
@@ -118,15 +118,15 @@ def record_fit(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
 def test_without_a_saved_network_it_says_what_to_do_and_trains_notebook_04s(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, mnist: Splits
 ) -> None:
-    """The training it falls back on starts where 04's final training starts (the same weights, data and recipe),
-    so it ends with 04's network, whose accuracy 05 and 08 check when `make test` runs them."""
+    """The training it falls back on starts where 03's final training starts (the same weights, data and recipe),
+    so it ends with 03's network, whose accuracy 04 and 08 check when `make test` runs them."""
     calls = record_fit(monkeypatch)
     load_or_train(tmp_path / "dense_mnist.keras")
     said = capsys.readouterr().out
-    assert "no saved model at" in said and "run 04_training.ipynb to save one" in said
+    assert "no saved model at" in said and "run 03_training.ipynb to save one" in said
 
     (x_train, y_train), _ = mnist
-    nb = nbformat.read(ROOT / "notebooks" / "04_training.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "notebooks" / "03_training.ipynb", as_version=4)
     cells = {cell.id: cell.source for cell in nb.cells}
     namespace = {"keras": keras, "np": np, "SEED": 0, "EpochLogger": EpochLogger}
     namespace |= {"x_train_flat": to_dense_inputs(x_train), "y_train_hot": one_hot(y_train)}

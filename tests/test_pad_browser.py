@@ -108,7 +108,7 @@ def lab() -> Iterator[Lab]:
     models.mkdir()
     shutil.copy2(NOTEBOOK, work)
     shutil.copytree(EXAMPLES, work / "examples")
-    trained = models_dir() / "dense_mnist.keras"  # saved by notebook 04 (`make test` runs it); else 08 trains one
+    trained = models_dir() / "dense_mnist.keras"  # saved by notebook 03 (`make test` runs it); else 08 trains one
     if trained.is_file():
         shutil.copy2(trained, models)
     for name, values in SETTINGS.items():

@@ -168,9 +168,9 @@ def test_leftover_temporary_notebook_is_never_picked_up(tmp_path: Path) -> None:
     for name in ("01_a.ipynb", ".01_a.k1ll3d.tmp.ipynb"):
         (tmp_path / "notebooks" / name).write_text("{}")
     assert course_notebooks(tmp_path / "notebooks") == [tmp_path / "notebooks" / "01_a.ipynb"]
-    ignored = ["git", "check-ignore", "-q", "--no-index", "notebooks/.04_training.k1ll3d.tmp.ipynb"]
+    ignored = ["git", "check-ignore", "-q", "--no-index", "notebooks/.03_training.k1ll3d.tmp.ipynb"]
     assert subprocess.run(ignored, cwd=ROOT).returncode == 0
     addopts = pyproject()["tool"]["pytest"]["ini_options"]["addopts"]
     globs = [o.removeprefix("--ignore-glob=") for o in addopts if o.startswith("--ignore-glob=")]
-    assert any(fnmatch.fnmatch(str(ROOT / "notebooks" / ".04_training.k1ll3d.tmp.ipynb"), g) for g in globs)
-    assert not any(fnmatch.fnmatch(str(ROOT / "notebooks" / "04_training.ipynb"), g) for g in globs)
+    assert any(fnmatch.fnmatch(str(ROOT / "notebooks" / ".03_training.k1ll3d.tmp.ipynb"), g) for g in globs)
+    assert not any(fnmatch.fnmatch(str(ROOT / "notebooks" / "03_training.ipynb"), g) for g in globs)

@@ -38,7 +38,7 @@ def copies() -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One models folder for all the copies (04's copy saves the network that 05's loads), not the course's."""
+    """One models folder for all the copies (03's copy saves the network that 04's loads), not the course's."""
     folder = tmp_path_factory.mktemp("models")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MNIST_COURSE_MODELS", str(folder))  # the kernels inherit it
