@@ -22,7 +22,7 @@ TEST_WORKERS ?= 3
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
 
-.PHONY: help setup lock data run test test-pad test-compat colab lint lab examples student html browser axe bench clean clean-all conda-setup conda-lab
+.PHONY: help setup lock data run test test-pad test-compat colab lint lab examples student html browser axe bench grade grading-env clean clean-all conda-setup conda-lab
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -71,8 +71,8 @@ test-pad: setup browser ## Notebook 08's drawing pad in JupyterLab in headless C
 	MNIST_COURSE_PAD_TEST=1 $(BIN)/python -m pytest -s tests/test_pad_browser.py
 
 lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks; the notebooks' hygiene (scripts/check_notebooks.py)
-	$(BIN)/ruff check conftest.py helpers tests scripts notebooks
-	$(BIN)/ruff format --check conftest.py helpers tests scripts notebooks
+	$(BIN)/ruff check conftest.py helpers tests scripts notebooks grading
+	$(BIN)/ruff format --check conftest.py helpers tests scripts notebooks grading
 	$(BIN)/python -m scripts.check_notebooks
 
 student: $(STAMP) ## Student copies of the notebooks, solutions removed, in student/notebooks
@@ -119,6 +119,30 @@ examples: setup ## Remake notebook 08's example pictures in notebooks/examples/ 
 
 bench: setup ## Time training against the matmul floor, and `make test` and each notebook: bench/results.md
 	$(BIN)/python -m scripts.bench
+
+# Grading (grading/): each student's notebook runs as an unprivileged user, so the students' environment must
+# live outside /root (0700) and outside the checkout (which holds the solutions): a venv of the same lock,
+# made from a Python outside /root, with the helpers installed as a package (not editable) and MNIST.
+GRADING_ENV    ?= /opt/mnist-course-grading
+GRADING_PYTHON ?= /usr/bin/python3
+SUBMISSIONS    ?= submissions
+OUT            ?= graded
+
+$(GRADING_ENV)/.installed: pyproject.toml $(LOCK) $(wildcard helpers/*.py) | data
+	@$(GRADING_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "error: the grading environment needs Python 3.11 or newer: make grading-env GRADING_PYTHON=..."; exit 1; }
+	$(GRADING_PYTHON) -m venv $(GRADING_ENV)/venv
+	$(GRADING_ENV)/venv/bin/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(GRADING_ENV)/venv/bin/python -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .
+	rm -rf build
+	install -d -m 0755 $(GRADING_ENV)/data && install -m 0644 data/mnist.npz $(GRADING_ENV)/data/mnist.npz
+	chmod -R go+rX,go-w $(GRADING_ENV)
+	@touch $@
+
+grading-env: $(GRADING_ENV)/.installed ## The students' environment for grading, outside /root: $(GRADING_ENV) (root)
+
+grade: $(GRADING_ENV)/.installed ## Grade a class: make grade SUBMISSIONS=DIR OUT=DIR (root; each notebook in a sandbox)
+	$(BIN)/python -m grading $(SUBMISSIONS) $(OUT) --env $(GRADING_ENV)
 
 conda-setup: ## For conda users: the env mnist-course from environment.yml (the lock), the helpers, kernel, data
 	conda env update --name $(CONDA_ENV) --file environment.yml --prune

@@ -74,6 +74,11 @@ def _is_right(exercise: Exercise, answer: object) -> bool:
     return _matches(answer, expected, float(exercise.tolerance))  # type: ignore[arg-type]
 
 
+def is_right(exercise_id: str, answer: object) -> bool:
+    """Whether `answer` is right for the exercise, printing nothing: the grader's verdict (grading/)."""
+    return _is_right(EXERCISES[exercise_key(exercise_id)], answer)
+
+
 def exercise_key(exercise_id: str) -> str:
     """The stored key ("training.1") of an id given by number ("05.1") or by name ("training.1")."""
     notebook, dot, number = exercise_id.partition(".")
