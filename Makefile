@@ -22,7 +22,7 @@ TEST_WORKERS ?= 3
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
 
-.PHONY: help setup lock data run test test-pad test-compat colab lint lab examples student html browser axe bench grade grading-env clean clean-all conda-setup conda-lab
+.PHONY: help setup lock data run test test-pad test-compat colab lint lab examples student html browser axe bench bench-grading grade grading-env test-grading clean clean-all conda-setup conda-lab
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -127,6 +127,7 @@ GRADING_ENV    ?= /opt/mnist-course-grading
 GRADING_PYTHON ?= /usr/bin/python3
 SUBMISSIONS    ?= submissions
 OUT            ?= graded
+GRADE_OPTIONS  := $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(WORKERS),--workers $(WORKERS))
 
 $(GRADING_ENV)/.installed: pyproject.toml $(LOCK) $(wildcard helpers/*.py) | data
 	@$(GRADING_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -139,10 +140,16 @@ $(GRADING_ENV)/.installed: pyproject.toml $(LOCK) $(wildcard helpers/*.py) | dat
 	chmod -R go+rX,go-w $(GRADING_ENV)
 	@touch $@
 
-grading-env: $(GRADING_ENV)/.installed ## The students' environment for grading, outside /root: $(GRADING_ENV) (root)
+grading-env: $(GRADING_ENV)/.installed ## The students' environment for grading, outside /root (default /opt/mnist-course-grading; root)
 
-grade: $(GRADING_ENV)/.installed ## Grade a class: make grade SUBMISSIONS=DIR OUT=DIR (root; each notebook in a sandbox)
-	$(BIN)/python -m grading $(SUBMISSIONS) $(OUT) --env $(GRADING_ENV)
+grade: $(STAMP) $(GRADING_ENV)/.installed ## Grade a class: make grade SUBMISSIONS=DIR OUT=DIR (root; each notebook in a sandbox)
+	$(BIN)/python -m grading $(SUBMISSIONS) $(OUT) --env $(GRADING_ENV) $(GRADE_OPTIONS)
+
+bench-grading: $(STAMP) $(GRADING_ENV)/.installed ## Time make grade on STUDENTS (default 30) × the four core notebooks: bench/grading.md (root)
+	GRADING_ENV=$(GRADING_ENV) $(BIN)/python -m grading.bench $(STUDENTS)
+
+test-grading: setup grading-env ## The grader on hostile submissions, in real sandboxes (root; ~5 min; CI runs it)
+	MNIST_COURSE_GRADING_TEST=1 GRADING_ENV=$(GRADING_ENV) $(BIN)/python -m pytest -p no:xdist tests/test_grading_sandbox.py
 
 conda-setup: ## For conda users: the env mnist-course from environment.yml (the lock), the helpers, kernel, data
 	conda env update --name $(CONDA_ENV) --file environment.yml --prune

@@ -2,11 +2,12 @@
 
 Built from what Linux gives root, with no container runtime: `unshare` makes new mount, network and PID
 namespaces; in them a small tmpfs becomes the root of the notebook's world, holding read-only binds of
-/usr, /etc and the students' environment, a few device files, a fresh /proc and /tmp, the scratch folder
-(the tmpfs's size is the disk the notebook may fill). `setpriv` then drops to an unprivileged user, with
-no capabilities and no way to gain any. cgroup v1 limits its memory and its number of processes; the time
-limit is the grader's, which kills every process of the cgroup. When the runner (PID 1 of its namespace)
-exits, the kernel kills whatever it left, and the namespace's mounts, scratch included, vanish with it.
+/usr, /etc and the students' environment, a few device files, a fresh /proc, and /tmp: the scratch folder,
+the only place it may write (the tmpfs's size is the disk it may fill). `setpriv` then drops to an
+unprivileged user, with no capabilities and no way to gain any. cgroup v1 limits its memory, its
+number of processes and its share of the CPU; the time limit is the grader's, which kills every process
+of the cgroup. When the runner (PID 1 of its namespace) exits, the kernel kills whatever it left, and the
+namespace's mounts, scratch included, vanish with it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CGROUPS = Path("/sys/fs/cgroup")
-CONTROLLERS = ("memory", "pids")
+CONTROLLERS = ("memory", "pids", "cpu")
 GROUP = "mnist-grading"
 
 # Run as root inside the new namespaces, before dropping to the student's user. $1... is the command.
@@ -33,16 +34,15 @@ for dir in /usr /etc "$ENV_DIR"; do mkdir -p "$root$dir" && mount --bind -o ro "
 mkdir "$root/dev" "$root/proc" "$root/tmp"
 for dev in null zero random urandom; do touch "$root/dev/$dev" && mount --bind "/dev/$dev" "$root/dev/$dev"; done
 mount -t proc proc "$root/proc"
-chmod 1777 "$root/tmp"
-mkdir -p "$root/tmp/work/data"
-cp "$STAGE/notebook.ipynb" "$STAGE/runner.py" "$root/tmp/work/"
-ln -s "$ENV_DIR/data/mnist.npz" "$root/tmp/work/data/mnist.npz"
-chown -R "$SANDBOX_UID:$SANDBOX_GID" "$root/tmp/work"
+mkdir "$root/tmp/data"
+cp "$STAGE/notebook.ipynb" "$STAGE/runner.py" "$root/tmp/"
+ln -s "$ENV_DIR/data/mnist.npz" "$root/tmp/data/mnist.npz"
+chown -R "$SANDBOX_UID:$SANDBOX_GID" "$root/tmp" && chmod 0700 "$root/tmp"
 ulimit -c 0
 exec chroot "$root" setpriv --reuid="$SANDBOX_UID" --regid="$SANDBOX_GID" --clear-groups --inh-caps=-all \
-  --bounding-set=-all --no-new-privs -- /usr/bin/env -i HOME=/tmp/work PATH=/usr/bin:/bin \
-  MPLBACKEND=Agg TF_CPP_MIN_LOG_LEVEL=3 MNIST_COURSE_DATA=/tmp/work/data MNIST_COURSE_MODELS=/tmp/work/models \
-  sh -c 'cd /tmp/work && exec "$0" "$@"' "$0" "$@"
+  --bounding-set=-all --no-new-privs -- /usr/bin/env -i HOME=/tmp PATH=/usr/bin:/bin \
+  MPLBACKEND=Agg TF_CPP_MIN_LOG_LEVEL=3 MNIST_COURSE_DATA=/tmp/data MNIST_COURSE_MODELS=/tmp/models \
+  sh -c 'cd /tmp && exec "$0" "$@"' "$0" "$@"
 """
 
 
@@ -54,6 +54,7 @@ class Limits:
     memory: int = 3 * 2**30
     tasks: int = 512
     disk: str = "512m"
+    cpus: float = 1.0  # a CPU quota, so that a notebook that spins (a fork bomb) slows no other
 
 
 def ensure_user(name: str) -> tuple[int, int]:
@@ -85,16 +86,18 @@ def remove_user(name: str) -> None:
 
 
 class Cgroup:
-    """A memory and a pids cgroup (v1) for one notebook run: limits, what hit them, and killing everything in it."""
+    """Memory, pids and cpu cgroups (v1) for one notebook run: limits, what hit them, and killing everything in it."""
 
     def __init__(self, name: str, limits: Limits) -> None:
         self.dirs = [CGROUPS / controller / GROUP / name for controller in CONTROLLERS]
         for folder in self.dirs:
             folder.mkdir(parents=True, exist_ok=True)
-        memory, pids = self.dirs
+        memory, pids, cpu = self.dirs
         (memory / "memory.limit_in_bytes").write_text(str(limits.memory))
         (memory / "memory.swappiness").write_text("0")
         (pids / "pids.max").write_text(str(limits.tasks))
+        period = int((cpu / "cpu.cfs_period_us").read_text())
+        (cpu / "cpu.cfs_quota_us").write_text(str(int(limits.cpus * period)))
 
     def join_command(self) -> list[str]:
         """A command prefix that moves itself into both cgroups, then runs the rest."""
@@ -115,8 +118,12 @@ class Cgroup:
     def pids(self) -> set[int]:
         return {int(pid) for folder in self.dirs for pid in (folder / "cgroup.procs").read_text().split()}
 
-    def kill_all(self, patience: float = 10) -> bool:
-        """SIGKILL every process in the cgroups until none is left; whether that took under `patience` seconds."""
+    def kill_all(self, patience: float = 30) -> bool:
+        """SIGKILL every process in the cgroups until none is left; whether that took under `patience` seconds.
+
+        The CPU quota is lifted first: a throttled process cannot even run to its exit.
+        """
+        (self.dirs[2] / "cpu.cfs_quota_us").write_text("-1")
         deadline = time.monotonic() + patience
         while (left := self.pids()) and time.monotonic() < deadline:
             for pid in left:
@@ -126,10 +133,17 @@ class Cgroup:
         return not self.pids()
 
     def remove(self) -> None:
-        """Remove the cgroups, once empty."""
-        self.kill_all()
+        """Remove the cgroups once empty; a cgroup that will not empty is left, and said so, rather than fail."""
+        if not self.kill_all():
+            print(f"warning: processes left in {self.dirs[0]}; kill them and remove the folder")
+            return
         for folder in self.dirs:
-            folder.rmdir()
+            for _ in range(100):  # the last exits are reaped a moment after cgroup.procs empties
+                try:
+                    folder.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.1)
 
 
 def command(stage: Path, env_dir: Path, user: str, limits: Limits, python_args: list[str]) -> tuple[list, dict]:
