@@ -75,7 +75,8 @@ def class_of(folder: Path, out: Path, port: int) -> dict[str, nbformat.NotebookN
     huge.cells[0].outputs = [new_output("stream", name="stdout", text="x" * 30 * 2**20)]
     last_check = small_notebook()
     last_check.cells.append(new_code_cell('check("02.1", 5)  # checked again, wrong: the last check decides'))
-    flood = "import os\nfor fd in range(3, 12):\n    try:\n        os.write(fd, b'not json\\n')\n    except OSError:\n        pass"
+    flood = "import os\nfor fd in range(3, 12):\n    try:\n        os.write(fd, b'not json\\n')\n"
+    flood += "    except OSError:\n        pass"
     return {
         "good": small_notebook(),
         "printer": small_notebook('print("Exercise 02.1: right.")', answers=("101_771", "None", "...")),
@@ -106,7 +107,8 @@ def class_of(folder: Path, out: Path, port: int) -> dict[str, nbformat.NotebookN
         ),
         "writer": small_notebook(
             "import sys\nfor _ in range(10 * 1024):\n    sys.stdout.write('x' * 2**20)  # 10 GB of output\n"
-            "def fill(path):\n    with open(path, 'wb') as f:\n        for _ in range(10 * 1024):\n            f.write(bytes(2**20))\n"
+            "def fill(path):\n    with open(path, 'wb') as f:\n"
+            "        for _ in range(10 * 1024):\n            f.write(bytes(2**20))\n"
             + all_fail('fill, "big.bin"', *(f'open, "{p}", "w"' for p in ("/usr/x", "/etc/x", f"{ENV}/x", "/x"))),
             answers=("101_770 if all(blocked) else 0", "535_818", "0.1"),
         ),
@@ -203,7 +205,7 @@ def test_each_hostile_submission_gets_a_clear_verdict(graded: tuple, student: st
 
 
 def test_nothing_outside_the_sandboxes_is_touched_and_nothing_is_left_running(graded: tuple) -> None:
-    rows, (submissions, environment), where, uids = graded
+    _, (submissions, environment), where, uids = graded
     assert digest(where["folder"]) == submissions, "the submissions are as they were"
     assert digest(ENV / "venv" / "bin") == environment and (ROOT / "pyproject.toml").is_file()
     assert processes_of(uids) == [], "no sandbox process left running"
