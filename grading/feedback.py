@@ -8,7 +8,7 @@ student's notebook computed.
 
 from __future__ import annotations
 
-import html
+import string
 from typing import TYPE_CHECKING
 
 from nbformat.v4 import new_markdown_cell, new_notebook
@@ -21,11 +21,8 @@ if TYPE_CHECKING:
 
 
 def text(value: str) -> str:
-    """Plain text inside markdown: HTML escaped, and the characters markdown or a table would read escaped too."""
-    escaped = html.escape(value, quote=True)
-    for char in "\\`*_[]|#<>":
-        escaped = escaped.replace(char, "\\" + char)
-    return escaped.replace("\n", " ")
+    """Plain text inside markdown: every ASCII punctuation character backslash-escaped, so none is markup or HTML."""
+    return "".join(f"\\{c}" if c in string.punctuation else c for c in value.replace("\n", " "))
 
 
 def advice(row: Row) -> str:

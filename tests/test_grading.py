@@ -9,12 +9,15 @@ import nbformat
 import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from grading import feedback, grade, notebooks
 from grading.runner import Unsupported, decode, encode
 from scripts.make_student_copies import student_exporter
+from tests import test_site
 
 COURSE = notebooks.course_exercises()
+browser, axe = test_site.browser, test_site.axe  # the site's fixtures: one headless Chromium, axe-core
 
 
 def small_notebook(*sources: str, answers: tuple[str, ...] = ("101_770", "535_818", "0.1")) -> nbformat.NotebookNode:
@@ -171,16 +174,32 @@ def test_the_survey_gives_each_broken_submission_its_verdict_without_running_it(
     assert len([r for r in rows if r.student == "empty"]) == sum(map(len, COURSE.values()))
 
 
+FEEDBACK = [
+    grade.Row("ada", "02_the_network.ipynb", "02.1", "right", "the course's check passes"),
+    grade.Row("ada", "02_the_network.ipynb", "02.2", "not yet", "the course's check does not pass"),
+    grade.Row("ada", "02_the_network.ipynb", "02.3", "error", "ZeroDivisionError in the exercise's cell (cell 4)"),
+    grade.Row("ada", "<script>.ipynb", "", "invalid", "not one of the course's notebooks | ignored"),
+]
+
+
 def test_the_feedback_page_gives_verdicts_and_hints_but_no_answer() -> None:
-    rows = [
-        grade.Row("ada", "02_the_network.ipynb", "02.1", "right", "the course's check passes"),
-        grade.Row("ada", "02_the_network.ipynb", "02.2", "not yet", "the course's check does not pass"),
-        grade.Row("ada", "02_the_network.ipynb", "02.3", "error", "ZeroDivisionError in the exercise's cell (cell 4)"),
-        grade.Row("ada", "<script>.ipynb", "", "invalid", "not one of the course's notebooks | ignored"),
-    ]
-    page = feedback.page("ada", rows)
+    page = feedback.page("ada", FEEDBACK)
     assert "Feedback for ada" in page and "1 of 3 exercises right" in page
     assert "n_in × n_out weights" not in page  # 02.1 is right: no hint
     assert "the total number of parameters of the three-layer network" in page  # 02.2's hint
     assert "101770" not in page.replace(",", "").replace("_", "") and "535818" not in page.replace(",", "")
     assert "<script>.ipynb" not in page and "&lt;script&gt;" in page
+
+
+def test_the_feedback_page_passes_the_sites_accessibility_audit(tmp_path: Path, browser: WebDriver, axe: str) -> None:
+    page = tmp_path / "ada.html"
+    page.write_text(feedback.page("ada", FEEDBACK), encoding="utf-8")
+    browser.get(page.as_uri())
+    assert test_site.axe_violations(browser, axe) == []
+    assert test_site.heading_levels(browser) == [1, 2, 2]
+    cells = [td.text for td in browser.find_elements("css selector", "td")]
+    assert cells[:3] == ["02.1", "right", "the course's check passes"]
+    assert [h.text.strip("¶ ") for h in browser.find_elements("css selector", "h2")] == [
+        "02_the_network.ipynb",
+        "<script>.ipynb",
+    ]
