@@ -15,7 +15,7 @@ What it defends against (a student who wants the points without the work, or who
   such attempts are marked `tampered` (no credit): a static scan (notebooks.py) flags a `check` defined,
   assigned or imported under another name, anything imported or read from the checker but `check`,
   assignments into numpy, builtins, sys or helpers, `setattr`/`reload` on them, and a check cell
-  (`check("NN.k", answer)` as its last line) removed or edited; the runner also compares NumPy's comparison
+  (the statement `check("NN.k", answer)`) removed or edited; the runner also compares NumPy's comparison
   functions, `check` and the answer table before and after the run.
 - Reading what it should not: the notebook's world is a fresh root holding only /usr, /etc, the students'
   environment (read-only) and its scratch folder, as an unprivileged user without capabilities: no other

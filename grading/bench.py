@@ -35,7 +35,7 @@ def make_class(folder: Path, students: int) -> None:
     """`students` folders of the four core notebooks: two in three solved, one in three as handed out."""
     handed_out = {name: student_exporter().from_filename(str(NOTEBOOKS / name))[0] for name in CORE}
     for i in range(students):
-        (folder / f"student{i:02d}").mkdir()
+        (folder / f"student{i:02d}").mkdir(parents=True)
         for name in CORE:
             text = handed_out[name] if i % 3 == 2 else (NOTEBOOKS / name).read_text()
             (folder / f"student{i:02d}" / name).write_text(text)

@@ -34,7 +34,7 @@ class InvalidNotebook(ValueError):
 
 @dataclass(frozen=True)
 class CheckCell:
-    """An exercise's check: the cell whose last statement is `check("NN.k", answer)`."""
+    """An exercise's check: a cell with the statement `check("NN.k", answer)`, whatever else the cell holds."""
 
     exercise: str
     index: int
@@ -64,8 +64,9 @@ def check_cells(nb: nbformat.NotebookNode) -> list[CheckCell]:
     found = []
     for index, cell in enumerate(nb.cells):
         tree = parse(cell.source) if cell.cell_type == "code" else None
-        if tree is not None and tree.body and (exercise := check_call(tree.body[-1])):
-            found.append(CheckCell(exercise, index))
+        for statement in tree.body if tree is not None else []:
+            if exercise := check_call(statement):
+                found.append(CheckCell(exercise, index))
     return found
 
 

@@ -120,6 +120,7 @@ def test_the_scan_flags_a_check_cell_removed_or_edited_and_passes_honest_work() 
     del edited.cells[2]
     assert "02.2 was removed" in notebooks.static_verdict(edited, exercises)
     honest = small_notebook("import numpy as np\nx = np.arange(3)\nx[0] = 5\nprint(np.allclose(x, x))")
+    honest.cells[-1].source += "\nprint(answer)  # a line after the check is fine"
     assert notebooks.static_verdict(honest, exercises) is None
 
 
