@@ -127,7 +127,9 @@ GRADING_ENV    ?= /opt/mnist-course-grading
 GRADING_PYTHON ?= /usr/bin/python3
 SUBMISSIONS    ?= submissions
 OUT            ?= graded
-GRADE_OPTIONS  := $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(WORKERS),--workers $(WORKERS))
+# FROM_HUB=1: collect from the hub's homes (The Littlest JupyterHub: /home/jupyter-NAME) into SUBMISSIONS first.
+HUB_HOMES      ?= /home
+GRADE_OPTIONS  := $(if $(FROM_HUB),--from-hub $(HUB_HOMES)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(WORKERS),--workers $(WORKERS))
 
 $(GRADING_ENV)/.installed: pyproject.toml $(LOCK) $(wildcard helpers/*.py) | data
 	@$(GRADING_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \

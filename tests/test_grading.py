@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -11,7 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from grading import feedback, grade, notebooks
+from grading import feedback, grade, hub, notebooks
 from grading.runner import Unsupported, decode, encode
 from scripts.make_student_copies import student_exporter
 from tests import test_site
@@ -204,3 +205,19 @@ def test_the_feedback_page_passes_the_sites_accessibility_audit(tmp_path: Path, 
         "02_the_network.ipynb",
         "<script>.ipynb",
     ]
+
+
+def test_collecting_from_the_hub_copies_each_students_own_notebooks_only(tmp_path: Path) -> None:
+    homes, course = tmp_path / "home", "mnist-course/notebooks"
+    for user in ("jupyter-ada", "jupyter-bob", "someone-else"):
+        (homes / user / course).mkdir(parents=True)
+    nbformat.write(small_notebook(), homes / "jupyter-ada" / course / "02_the_network.ipynb")
+    (homes / "jupyter-ada" / course / "notes.txt").write_text("not a notebook")
+    (homes / "jupyter-bob" / course / "02_the_network.ipynb").symlink_to(
+        homes / "jupyter-ada" / course / "02_the_network.ipynb"
+    )
+    nbformat.write(small_notebook(), homes / "jupyter-bob" / course / "01_load_and_look.ipynb")
+    os.chown(homes / "jupyter-bob" / course / "01_load_and_look.ipynb", 12345, 12345)  # a file bob does not own
+    assert hub.collect(homes, course, tmp_path / "in") == ["ada", "bob"]
+    assert sorted(p.name for p in (tmp_path / "in" / "ada").iterdir()) == ["02_the_network.ipynb"]
+    assert list((tmp_path / "in" / "bob").iterdir()) == []
