@@ -41,6 +41,13 @@ def make_class(folder: Path, students: int) -> None:
             (folder / f"student{i:02d}" / name).write_text(text)
 
 
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.partition(":")[2].strip()
+    return platform.machine()
+
+
 def main(args: list[str]) -> int:
     students = int(args[0]) if args else 30
     workers = os.cpu_count() or 1
@@ -67,6 +74,13 @@ def main(args: list[str]) -> int:
     for row in rows:
         if row.notebook in CORE:
             verdicts[row.verdict] += 1
+    per_student = sum(statistics.median(t) for t in times.values())
+    estimate = (
+        f" At this rate 30 students would take about {elapsed / students * 30 / 60:.0f} min: each student's four"
+        f" notebooks take {per_student:.0f} s of one worker's time (medians), 03 the most."
+        if students != 30
+        else ""
+    )
     table = "\n".join(
         f"| {name} | {len(t)} | {statistics.median(t):.0f} s | {min(t)}–{max(t)} s |"
         for name, t in sorted(times.items())
@@ -75,9 +89,9 @@ def main(args: list[str]) -> int:
 
 `make bench-grading` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {students} students × the four core notebooks
 ({students * len(CORE)} notebooks, two students in three with every exercise solved), graded by `make grade`
-with {workers} workers on {os.cpu_count()} cores ({platform.processor() or platform.machine()}).
+with {workers} workers on {os.cpu_count()} cores ({cpu_model()}).
 
-**Wall-clock time: {elapsed / 60:.1f} min** ({elapsed:.0f} s). Load average (1, 5, 15 min) before:
+**Wall-clock time: {elapsed / 60:.1f} min** ({elapsed:.0f} s).{estimate} Load average (1, 5, 15 min) before:
 {", ".join(f"{x:.1f}" for x in load_before)}; after: {", ".join(f"{x:.1f}" for x in load_after)}.
 
 Verdicts: {", ".join(f"{n} {v}" for v, n in sorted(verdicts.items()))}.

@@ -177,10 +177,7 @@ def run_notebook(
         try:
             converse(channel, exercises, outcome)
         except SandboxGone as gone:
-            if str(gone) == "timeout":
-                outcome.ended = "timeout"
-            else:
-                outcome.ended = "killed"
+            outcome.ended = "timeout" if str(gone) == "timeout" else "killed"
         group.kill_all()
         process.wait()
         if outcome.ended == "killed" and group.out_of_memory():
