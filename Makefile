@@ -22,7 +22,7 @@ TEST_WORKERS ?= 3
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
 
-.PHONY: help setup lock data run test test-pad test-compat colab lint lab examples student html browser axe bench bench-grading grade grading-env test-grading clean clean-all conda-setup conda-lab
+.PHONY: help setup lock data run test test-pad test-compat colab lint lab examples student html browser axe bench bench-grading grade grading-env test-grading nbgrader nbgrader-env test-nbgrader clean clean-all conda-setup conda-lab
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -152,6 +152,20 @@ bench-grading: $(STAMP) $(GRADING_ENV)/.installed ## Time make grade on STUDENTS
 
 test-grading: setup grading-env ## The grader on hostile submissions, in real sandboxes (root; ~5 min; CI runs it)
 	MNIST_COURSE_GRADING_TEST=1 GRADING_ENV=$(GRADING_ENV) $(BIN)/python -m pytest -p no:xdist tests/test_grading_sandbox.py
+
+# nbgrader interop: nbgrader 0.9.6 in an environment of its own (its Jupyter pins are not the course's lock).
+NBGRADER_ENV ?= /opt/nbgrader-0.9.6
+
+nbgrader: $(STAMP) ## The course as an nbgrader source course (solutions marked, one-point check cells) in nbgrader/
+	$(BIN)/python -m grading.nbgrader_course nbgrader
+
+nbgrader-env: ## nbgrader 0.9.6 in a venv of its own (default /opt/nbgrader-0.9.6; from PyPI, not the course's lock)
+	@test -x $(NBGRADER_ENV)/bin/nbgrader || { $(GRADING_PYTHON) -m venv $(NBGRADER_ENV) && \
+	  $(NBGRADER_ENV)/bin/python -m pip install --quiet nbgrader==0.9.6; }
+
+test-nbgrader: setup grading-env nbgrader-env ## nbgrader's generate_assignment and autograde agree with make grade (root; ~2 min)
+	MNIST_COURSE_NBGRADER_TEST=1 NBGRADER_ENV=$(NBGRADER_ENV) GRADING_ENV=$(GRADING_ENV) \
+	  $(BIN)/python -m pytest -p no:xdist tests/test_nbgrader.py
 
 conda-setup: ## For conda users: the env mnist-course from environment.yml (the lock), the helpers, kernel, data
 	conda env update --name $(CONDA_ENV) --file environment.yml --prune
