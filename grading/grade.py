@@ -215,12 +215,16 @@ def grade(
 
     def work(job: Job) -> list[Row]:
         user = users.get()
+        began = time.monotonic()
         try:
-            began = time.monotonic()
             outcome = run_notebook(job.nb, job.exercises, env_dir, user, limits, f"{user}-{os.getpid()}")
+            job_rows = rows_of(job, outcome, limits)
+        except Exception as err:  # noqa: BLE001 - one notebook the grader fails on must not stop the class
+            job_rows = [
+                Row(job.student, job.notebook, e, "error", f"the grader failed ({err!r:.80})") for e in job.exercises
+            ]
         finally:
             users.put(user)
-        job_rows = rows_of(job, outcome, limits)
         done["jobs"] += 1
         verdicts = ", ".join(f"{n} {v}" for v, n in Counter(r.verdict for r in job_rows).items())
         say(f"[{done['jobs']}/{len(jobs)}] {job.student} {job.notebook}: {verdicts} ({time.monotonic() - began:.0f} s)")

@@ -103,25 +103,28 @@ class Remote:
         raise RemoteError(str(reply.get("raised", "an error")))
 
 
+def checked(exercise: str, answer: object) -> bool:
+    """The course's checker on one answer; an answer it cannot even compare (10**400 as a float) is not right."""
+    try:
+        return is_right(exercise, answer)
+    except Exception:  # noqa: BLE001 - whatever the answer makes the checker raise, the answer is not right
+        return False
+
+
 def judge(exercise: str, message: dict, channel: Channel) -> tuple[str, str]:
     """The verdict of one check call, by the course's checker, run here."""
     if message.get("function") is True:
         try:
-            right = is_right(exercise, Remote(channel))
+            right = checked(exercise, Remote(channel))
         finally:
             channel.send(done=True)
-        return (
-            ("right", "your function passes the course's check")
-            if right
-            else (
-                "not yet",
-                "your function does not pass the course's check",
-            )
-        )
+        if right:
+            return "right", "your function passes the course's check"
+        return "not yet", "your function does not pass the course's check"
     answer = decode(message.get("answer"))
     if answer is None or answer is Ellipsis:
         return "not attempted", "the answer is still the placeholder"
-    if is_right(exercise, answer):
+    if checked(exercise, answer):
         return "right", "the course's check passes"
     return "not yet", "the course's check does not pass"
 

@@ -12,7 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from grading import feedback, grade, hub, notebooks
+from grading import feedback, grade, hub, notebooks, run
 from grading.runner import Unsupported, decode, encode
 from scripts.make_student_copies import student_exporter
 from tests import test_site
@@ -222,3 +222,9 @@ def test_collecting_from_the_hub_copies_each_students_own_notebooks_only(tmp_pat
     assert hub.collect(homes, course, tmp_path / "in") == ["ada", "bob"]
     assert sorted(p.name for p in (tmp_path / "in" / "ada").iterdir()) == ["02_the_network.ipynb"]
     assert list((tmp_path / "in" / "bob").iterdir()) == []
+
+
+@pytest.mark.parametrize("answer", [10**400, (10**400, 1), float("nan"), Unsupported("x")], ids=repr)
+def test_an_answer_the_checker_cannot_compare_is_not_yet_right_and_breaks_nothing(answer: object) -> None:
+    message = {"check": "01.2", "answer": json.loads(json.dumps(encode(answer))), "cell": 3}
+    assert run.judge("01.2", message, channel=None) == ("not yet", "the course's check does not pass")
