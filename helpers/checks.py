@@ -19,12 +19,15 @@ class Exercise:
     `expected` is a number, a string, or a tuple of them, compared element by element; `tolerance` is the
     absolute difference allowed for numbers that depend on the CPU (one value, or one per element). When
     `test` is given, the answer is a function, and `test(answer)` says whether it computes the right thing.
+    A reasoning question is a choice between named options: its right option is a string in `expected`, and
+    `options` maps each wrong option to the hint a learner who chose it gets; any other string is refused.
     """
 
     hint: str
     expected: object = None
     tolerance: float | tuple[float, ...] = 0.0
     test: Callable[[Callable], bool] | None = None
+    options: dict[str, str] | None = None
 
 
 def _matches(answer: object, expected: object, tolerance: float) -> bool:
@@ -58,6 +61,22 @@ def _is_right(exercise: Exercise, answer: object) -> bool:
         )
         return all(_matches(a, e, t) for a, e, t in zip(answer, expected, tolerances, strict=True))
     return _matches(answer, expected, float(exercise.tolerance))  # type: ignore[arg-type]
+
+
+def _choice_hint(exercise: Exercise, answer: object) -> str | None:
+    """What to tell a learner about the options named in a wrong answer: a wrong option's hint, or the options."""
+    if not exercise.options:
+        return None
+    named = [answer] if isinstance(answer, str) else answer if isinstance(answer, tuple | list) else []
+    expected = exercise.expected if isinstance(exercise.expected, tuple) else (exercise.expected,)
+    # Sorted, so that the order of the options gives nothing away.
+    allowed = sorted({e.lower() for e in expected if isinstance(e, str)} | set(exercise.options))
+    for option in (a.strip().lower() for a in named if isinstance(a, str)):
+        if option in exercise.options:
+            return exercise.options[option]
+        if option not in allowed:
+            return f"{option!r} is not one of the options: {', '.join(map(repr, allowed))}."
+    return None
 
 
 class Verdict:
@@ -97,7 +116,7 @@ def check(exercise_id: str, answer: object) -> Verdict:
     if right:
         print(f"Exercise {exercise_id}: right.")
     else:
-        print(f"Exercise {exercise_id}: not yet. Hint: {exercise.hint}")
+        print(f"Exercise {exercise_id}: not yet. Hint: {_choice_hint(exercise, answer) or exercise.hint}")
     return Verdict(right)
 
 
@@ -181,6 +200,10 @@ EXERCISES: dict[str, Exercise] = {
         "network reads better, as one word); the standard error is √(p(1 − p) / n), with p = correct.mean().",
         expected=(0.0044, "last"),
         tolerance=(0.0008, 0.0),
+        options={
+            "first": "the page's description is a claim to test: compare correct[:5000].mean() with "
+            "correct[5000:].mean()."
+        },
     ),
     # 04 The confusion matrix
     "04.1": Exercise(

@@ -139,6 +139,15 @@ def test_tolerance_applies_where_the_cpu_matters() -> None:
     assert check("03.3", (0.0050, "LAST ")) and not check("03.3", (0.0050, "first"))
 
 
+def test_a_reasoning_question_is_a_choice_and_a_wrong_option_gets_its_own_hint(capsys: pytest.CaptureFixture) -> None:
+    assert not check("03.3", (0.0044, "first"))
+    assert "correct[:5000].mean()" in capsys.readouterr().out
+    assert not check("03.3", (0.0044, "Middle"))
+    assert "'middle' is not one of the options: 'first', 'last'." in capsys.readouterr().out
+    assert not check("03.3", (0.0100, "last"))
+    assert EXERCISES["03.3"].hint in capsys.readouterr().out  # a right option and a wrong number: the general hint
+
+
 def test_an_unknown_id_says_which_exist() -> None:
     with pytest.raises(KeyError, match=r"no exercise '09\.9'.*01\.1, 01\.2, .*08\.3"):
         check("09.9", 1)
