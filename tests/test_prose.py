@@ -60,7 +60,6 @@ UNWITNESSED: dict[tuple[str, str], str] = {
     ),
     **dict.fromkeys(
         [
-            ("05_how_a_network_learns.ipynb", "2.5"),
             ("06_experiments.ipynb", "2.8"),
             ("06_experiments.ipynb", "3.2"),
             ("06_experiments.ipynb", "54,000"),
@@ -90,8 +89,6 @@ UNRESOLVED: set[tuple[str, str]] = {
     ("instructor_guide.md", "notebook 05"),
     ("instructor_guide.md", "notebook 06"),
     ("instructor_guide.md", "notebook 08"),
-    ("05_how_a_network_learns.ipynb", "notebook 02"),
-    ("05_how_a_network_learns.ipynb", "notebook 03"),
     ("06_experiments.ipynb", "notebook 02"),
     ("06_experiments.ipynb", "notebook 03"),
     ("06_experiments.ipynb", "notebook 04"),
