@@ -22,6 +22,7 @@ from helpers.digits import ImageError, ImageLike, as_array, to_mnist
 from helpers.plots import show_pipeline
 
 Predict = Callable[[np.ndarray], np.ndarray]  # a 28×28 uint8 digit -> its 10 probabilities
+Caution = Callable[[np.ndarray], str | None]  # a 28×28 uint8 digit -> a warning to show with the reading, or None
 Point = tuple[float, float]
 
 SIZE = 280  # pixels of the pad: ten times MNIST's 28
@@ -48,10 +49,14 @@ def render_strokes(strokes: Sequence[Sequence[Point]], width: int = PEN) -> np.n
 
 
 class DigitPad:
-    """Draw a digit (or upload a picture) and see the network's 28×28 input and its probabilities."""
+    """Draw a digit (or upload a picture) and see the network's 28×28 input and its probabilities.
 
-    def __init__(self, predict: Predict) -> None:
+    `caution`, if given, looks at each input and may return a warning, which the pad says before the reading.
+    """
+
+    def __init__(self, predict: Predict, caution: Caution | None = None) -> None:
         self.predict = predict
+        self.caution = caution
         self.strokes: list[list[Point]] = []
         self.drawing = False
         self.canvas = Canvas(width=SIZE, height=SIZE, layout=widgets.Layout(border="2px solid #888"))
@@ -183,6 +188,9 @@ class DigitPad:
             f"The network reads a {guess} ({probabilities[guess]:.0%} sure). Below: your picture, "
             "the 28×28 input made from it, and the probabilities of the ten digits."
         )
+        warning = self.caution(digit) if self.caution else None
+        if warning:
+            sentence = f"{warning} {sentence}"
         self.say(sentence, _pipeline(picture, digit, probabilities))
 
     def _uploaded(self, change: dict) -> None:
