@@ -272,9 +272,15 @@ EXERCISES: dict[str, Exercise] = {
         expected=(24, 12, 8, 4),
     ),
     "07.3": Exercise(
-        "answer = how many test images the CNN's five most confused pairs hold together (the 'count' column).",
-        expected=20,
-        tolerance=8,
+        "answer = (how many test images the CNN's five most confused pairs hold together, the 'count' column; "
+        "the word, of the three the exercise names, that compares the count of the CNN's top pair with that of "
+        "the dense network's, which most_confused_pairs(cm_dense, k=1) gives).",
+        expected=(20, "fewer"),
+        tolerance=(8, 0.0),
+        options={
+            "more": "compare the first row's count with most_confused_pairs(cm_dense, k=1)['count'].",
+            "the same": "compare the first row's count with most_confused_pairs(cm_dense, k=1)['count'].",
+        },
     ),
     # 08 Your own digits
     "08.1": Exercise("answer = how many of the ten preprocessed example pictures the CNN reads right.", expected=10),
@@ -288,5 +294,16 @@ EXERCISES: dict[str, Exercise] = {
         "a fraction.",
         expected=0.613,
         tolerance=0.06,
+    ),
+    "08.4": Exercise(
+        "answer = (the share of the other 9,000 test digits on which model and cnn read different digits, the same "
+        "share for the 36 letters and shapes, both fractions; the criterion, of the two the exercise names, that "
+        "flags more letters and shapes for the real digits it flags).",
+        expected=(0.025, 0.25, "distance"),
+        tolerance=(0.015, 0.15, 0.0),
+        options={
+            "disagreement": "for each criterion, subtract its share of flagged test digits from its share of "
+            "flagged letters and shapes, and compare."
+        },
     ),
 }

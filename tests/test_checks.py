@@ -45,10 +45,11 @@ WORKED = {
     "06.3": "dropout",
     "07.1": [832, 51_264, 131_200, 1_290],
     "07.2": [24, 12, 8, 4],
-    "07.3": 20,
+    "07.3": (23, "fewer"),
     "08.1": 10,
     "08.2": 0.8665,
     "08.3": 0.613,
+    "08.4": (0.025, 0.25, "distance"),
 }
 
 # Plausible mistakes: a neighbouring digit, the wrong quantity, a swapped formula, a fraction for points.
@@ -73,10 +74,11 @@ WRONG = {
     "06.3": "none",
     "07.1": (832, 51_264, 131_072, 1_290),
     "07.2": (24, 12, 8),
-    "07.3": 49,
+    "07.3": (23, "more"),  # the two top pairs compared the wrong way round
     "08.1": 9,
     "08.2": 0.973,
     "08.3": 0.9735,
+    "08.4": (0.025, 0.25, "disagreement"),  # the criterion that flags fewer letters per false alarm
 }
 
 
