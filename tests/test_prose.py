@@ -91,7 +91,7 @@ def markdown_of(path: Path) -> list[str]:
 
 
 def anchors(path: Path) -> set[str]:
-    """The anchors of a notebook's headings, as Jupyter and nbconvert make them: spaces become hyphens."""
+    """The anchors of a file's headings, as Jupyter and nbconvert make them: spaces become hyphens."""
     found = set()
     for text in markdown_of(path):
         for heading in re.findall(r"^#+ (.+?)\s*$", text, re.MULTILINE):
@@ -105,20 +105,19 @@ def references(path: Path) -> list[tuple[str, str | None]]:
     found: list[tuple[str, str | None]] = []
     for text in markdown_of(path):
         for label, target in LINK.findall(text):
-            match = NOTEBOOK_FILE.search(target)
-            if not match or target.startswith("http"):
-                continue
+            if target.startswith(("http", "#", "mailto:")):
+                continue  # another site, or a heading of the same file
             file, _, anchor = target.partition("#")
             linked = path.parent / file
-            number = match[1]
+            match = NOTEBOOK_FILE.search(file)
             problem = None
             if not linked.exists():
                 problem = f"no file {file}"
-            elif re.search(r"\b\d\d\b", label) and number not in re.findall(r"\b\d\d\b", label):
+            elif match and re.search(r"\b\d\d\b", label) and match[1] not in re.findall(r"\b\d\d\b", label):
                 problem = f"the text says {label!r} but the link goes to {file}"
             elif anchor and unquote(anchor) not in anchors(linked):
                 problem = f"{file} has no heading {unquote(anchor).replace('-', ' ')!r}"
-            elif not anchor and BARE_REFERENCE.search(label):
+            elif match and not anchor and BARE_REFERENCE.search(label):
                 problem = "names a notebook by number without saying where in it: link to a heading (#Its-title)"
             found.append((f"[{label}]({target})", problem))
         prose = LINK.sub(" ", text)
