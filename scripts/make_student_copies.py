@@ -6,9 +6,9 @@ Each notebook in notebooks/ is copied to FOLDER/notebooks/ through nbconvert's p
 TagRemovePreprocessor drops every cell tagged `solution`, and the outputs of the cells tagged
 `exercise` are cleared; the lesson's outputs stay, so a student can read a notebook before running
 it. The other files in notebooks/ (pictures a notebook opens) are copied as they are, so a copy
-finds them at the same relative paths; data and models are found through the `helpers` package,
-as from notebooks/. Every file is written atomically, and copies of notebooks that no longer exist
-are removed.
+finds them at the same relative paths, and so is the glossary the notebooks link to (FOLDER/docs/);
+data and models are found through the `helpers` package, as from notebooks/. Every file is written
+atomically, and copies of notebooks that no longer exist are removed.
 """
 
 from __future__ import annotations
@@ -140,9 +140,13 @@ def make_student_copies(folder: Path, source: Path = SOURCE) -> list[Path]:
         copy = target / path.name
         write_atomically(copy, lambda tmp, body=body: tmp.write_text(body, encoding="utf-8"))
         written.append(copy)
-    for path in assets(source):
+    copies = {path: target / path.relative_to(source) for path in assets(source)}
+    glossary = source.parent / "docs" / "glossary.md"  # each notebook links to it, at ../docs/glossary.md
+    if glossary.exists():
+        copies[glossary] = folder / "docs" / "glossary.md"
+    for path, copy in copies.items():
         data = path.read_bytes()
-        write_atomically(target / path.relative_to(source), lambda tmp, data=data: tmp.write_bytes(data))
+        write_atomically(copy, lambda tmp, data=data: tmp.write_bytes(data))
     for stale in set(course_notebooks(target)) - set(written):
         stale.unlink()
     return written
