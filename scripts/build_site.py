@@ -1,7 +1,5 @@
 """Build the course site: one HTML page per executed notebook, and an index (`make html`).
 
-Usage: python -m scripts.build_site [FOLDER]   (FOLDER defaults to site/)
-
 Pages are made by nbconvert's HTMLExporter from the stored notebooks, as they are (nothing is run),
 with the template in scripts/site_templates/course: JupyterLab's look, figures embedded as PNG,
 solutions folded, links to the index and to the previous and next notebook, and nothing loaded
@@ -25,7 +23,7 @@ from nbformat.v4 import new_markdown_cell, new_notebook
 from helpers.paths import display_path, write_atomically
 from scripts.check_notebooks import read_opening
 from scripts.course import NOTEBOOKS as SOURCE
-from scripts.course import ROOT, course_notebooks
+from scripts.course import ROOT, argument_parser, course_notebooks
 
 TEMPLATES = Path(__file__).resolve().parent / "site_templates"
 INDEX = "index.html"
@@ -132,10 +130,9 @@ def build_site(folder: Path, source: Path = SOURCE) -> list[Path]:
 
 def main(args: list[str]) -> int:
     """Build the site in the folder given (default site/) and say where its index is."""
-    if len(args) > 1 or args[:1] in (["-h"], ["--help"]):
-        print(__doc__)
-        return 2
-    folder = Path(args[0]) if args else ROOT / "site"
+    parser = argument_parser(__spec__.name, __doc__)
+    parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "site", help="where to write it (site/)")
+    folder = parser.parse_args(args).folder
     written = build_site(folder)
     index = folder / INDEX
     print(f"{len(written) - 1} notebook pages and the index in {display_path(folder)}/; open {display_path(index)}")

@@ -1,10 +1,8 @@
 """Write the student copies of the course notebooks: the same notebooks without their solutions.
 
-Usage: python -m scripts.make_student_copies [FOLDER]   (`make student`; FOLDER defaults to student/)
-
-Each notebook in notebooks/ is copied to FOLDER/notebooks/ through nbconvert's preprocessors: a
-TagRemovePreprocessor drops every cell tagged `solution`, and the outputs of the cells tagged
-`exercise` are cleared; the lesson's outputs stay, so a student can read a notebook before running
+Each notebook in notebooks/ is copied to FOLDER/notebooks/ (FOLDER: student/ unless given) through
+nbconvert's preprocessors: a TagRemovePreprocessor drops every cell tagged `solution`, and the outputs
+of the cells tagged `exercise` are cleared; the lesson's outputs stay, so a student can read a notebook before running
 it. The other files in notebooks/ (pictures a notebook opens) are copied as they are, so a copy
 finds them at the same relative paths; data and models are found through the `helpers` package,
 as from notebooks/. Every file is written atomically, and copies of notebooks that no longer exist
@@ -25,7 +23,7 @@ from nbformat import NotebookNode
 
 from helpers.paths import display_path, write_atomically
 from scripts.course import NOTEBOOKS as SOURCE
-from scripts.course import ROOT, course_notebooks
+from scripts.course import ROOT, argument_parser, course_notebooks
 
 SOLUTION, EXERCISE = "solution", "exercise"
 
@@ -150,10 +148,9 @@ def make_student_copies(folder: Path, source: Path = SOURCE) -> list[Path]:
 
 def main(args: list[str]) -> int:
     """Write the copies to the folder given (default student/) and say where they are."""
-    if len(args) > 1 or args[:1] in (["-h"], ["--help"]):
-        print(__doc__)
-        return 2
-    folder = Path(args[0]) if args else ROOT / "student"
+    parser = argument_parser(__spec__.name, __doc__)
+    parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "student", help="where to write them (student/)")
+    folder = parser.parse_args(args).folder
     copies = make_student_copies(folder)
     shown = display_path(copies[0].parent)
     print(f"{len(copies)} student notebooks (solutions removed) in {shown}/")
