@@ -20,10 +20,10 @@ import nbformat
 from nbconvert.exporters import HTMLExporter
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from helpers.paths import display_path, write_atomically
+from helpers.paths import display_path
 from scripts.check_notebooks import read_opening
 from scripts.course import NOTEBOOKS as SOURCE
-from scripts.course import ROOT, argument_parser, course_notebooks
+from scripts.course import ROOT, argument_parser, course_notebooks, write_files
 
 TEMPLATES = Path(__file__).resolve().parent / "site_templates"
 INDEX = "index.html"
@@ -118,14 +118,7 @@ def build_site(folder: Path, source: Path = SOURCE) -> list[Path]:
         pages[entry.href], _ = html.from_notebook_node(nb, resources={"course": course})
     index_course = {"index": INDEX, "is_index": True, "previous": None, "next": link(entries[0])}
     pages[INDEX], _ = html.from_notebook_node(index_notebook(entries), resources={"course": index_course})
-
-    written = []
-    for name, body in pages.items():
-        write_atomically(folder / name, lambda tmp, body=body: tmp.write_text(body, encoding="utf-8"))
-        written.append(folder / name)
-    for stale in set(folder.glob("[0-9][0-9]_*.html")) - set(written):
-        stale.unlink()
-    return written
+    return write_files({folder / name: body for name, body in pages.items()}, folder.glob("[0-9][0-9]_*.html"))
 
 
 def main(args: list[str]) -> int:

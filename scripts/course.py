@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import tomllib
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
 from helpers.kernel import DISPLAY_NAME as KERNEL_DISPLAY_NAME
 from helpers.kernel import NAME as KERNEL
 from helpers.kernel import NOTEBOOK_DISPLAY_NAME, NOTEBOOK_NAME
+from helpers.paths import write_atomically
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -30,6 +32,7 @@ __all__ = [
     "argument_parser",
     "course_notebooks",
     "pyproject",
+    "write_files",
 ]
 
 
@@ -49,3 +52,13 @@ def argument_parser(module: str, doc: str) -> argparse.ArgumentParser:
     return argparse.ArgumentParser(
         f"python -m {module}", description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+
+
+def write_files(files: Mapping[Path, str | bytes], stale: Iterable[Path] = ()) -> list[Path]:
+    """Write each file atomically (text as UTF-8), then remove the `stale` ones not written again; return the paths."""
+    for path, body in files.items():
+        data = body if isinstance(body, bytes) else body.encode()
+        write_atomically(path, lambda tmp, data=data: tmp.write_bytes(data))
+    for path in set(stale) - set(files):
+        path.unlink()
+    return list(files)

@@ -21,9 +21,9 @@ from nbconvert.exporters import NotebookExporter
 from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
 from nbformat import NotebookNode
 
-from helpers.paths import display_path, write_atomically
+from helpers.paths import display_path
 from scripts.course import NOTEBOOKS as SOURCE
-from scripts.course import ROOT, argument_parser, course_notebooks
+from scripts.course import ROOT, argument_parser, course_notebooks, write_files
 
 SOLUTION, EXERCISE = "solution", "exercise"
 
@@ -132,18 +132,11 @@ def make_student_copies(folder: Path, source: Path = SOURCE) -> list[Path]:
         raise FileNotFoundError(f"no course notebooks (NN_name.ipynb) in {source}")
     target = folder / "notebooks"
     exporter = student_exporter()
-    written = []
-    for path in notebooks:
-        body, _ = exporter.from_filename(str(path))
-        copy = target / path.name
-        write_atomically(copy, lambda tmp, body=body: tmp.write_text(body, encoding="utf-8"))
-        written.append(copy)
-    for path in assets(source):
-        data = path.read_bytes()
-        write_atomically(target / path.relative_to(source), lambda tmp, data=data: tmp.write_bytes(data))
-    for stale in set(course_notebooks(target)) - set(written):
+    copies = write_files({target / path.name: exporter.from_filename(str(path))[0] for path in notebooks})
+    write_files({target / path.relative_to(source): path.read_bytes() for path in assets(source)})
+    for stale in set(course_notebooks(target)) - set(copies):
         stale.unlink()
-    return written
+    return copies
 
 
 def main(args: list[str]) -> int:
