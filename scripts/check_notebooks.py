@@ -101,14 +101,10 @@ def check_layout(raw: str) -> list[Problem]:
 def check_kernel(nb: dict) -> list[Problem]:
     """Every notebook names `python3`: Colab opens it without a notice, `make lab` runs the course kernel."""
     spec = nb.get("metadata", {}).get("kernelspec", {})
-    if spec.get("name") != KERNEL_NAME or spec.get("display_name") != KERNEL_DISPLAY_NAME:
-        found = f"{spec.get('name')!r} ({spec.get('display_name')!r})"
-        return [
-            Problem(
-                "kernel", "metadata", f"kernel is {found}; `make colab` stores {KERNEL_DISPLAY_NAME!r} ({KERNEL_NAME})"
-            )
-        ]
-    return []
+    if spec.get("name") == KERNEL_NAME and spec.get("display_name") == KERNEL_DISPLAY_NAME:
+        return []
+    found, wanted = f"{spec.get('name')!r} ({spec.get('display_name')!r})", f"{KERNEL_DISPLAY_NAME!r} ({KERNEL_NAME})"
+    return [Problem("kernel", "metadata", f"kernel is {found}; `make colab` stores {wanted}")]
 
 
 def alt_text(output: dict) -> str | None:
@@ -166,13 +162,10 @@ def check_metadata(nb: dict) -> list[Problem]:
 
 def check_figures(nb: dict) -> list[Problem]:
     """Every stored figure has a text alternative, which the site shows as the image's `alt`."""
+    advice = ("a figure without a text alternative; return it from a helpers.plots function, or show it with "
+              "helpers.show_figure(fig, alt=...) saying what it shows and its point")  # fmt: skip
     return [
-        Problem(
-            "figures",
-            name,
-            "a figure without a text alternative; return it from a helpers.plots function, or show it with "
-            "helpers.show_figure(fig, alt=...) saying what it shows and its point",
-        )
+        Problem("figures", name, advice)
         for name, cell in code_cells(nb)
         for output in cell["outputs"]
         if "image/png" in output.get("data", {}) and not (alt_text(output) or "").strip()
@@ -216,9 +209,8 @@ def check_paths(nb: dict) -> list[Problem]:
         texts = ["".join(cell["source"])] + [t for o in cell.get("outputs", []) for t in output_texts(o)]
         found = next((m[0] for t in texts if (m := MACHINE_PATH.search(t))), None)
         if found:
-            problems.append(
-                Problem("paths", cell_name(i, cell), f"absolute path {found!r}; show it with helpers.display_path")
-            )
+            advice = f"absolute path {found!r}; show it with helpers.display_path"
+            problems.append(Problem("paths", cell_name(i, cell), advice))
     return problems
 
 
@@ -257,14 +249,8 @@ def check_images(nb: dict) -> list[Problem]:
                     if not png.startswith(b"\x89PNG"):
                         problems.append(Problem("images", name, "image/png output is not a PNG"))
                     elif len(png) > MAX_PNG_BYTES:
-                        problems.append(
-                            Problem(
-                                "images",
-                                name,
-                                f"PNG of {len(png) / 1000:.0f} kB (limit {MAX_PNG_BYTES / 1000:.0f} kB); "
-                                "make the figure smaller or show fewer images",
-                            )
-                        )
+                        size = f"PNG of {len(png) / 1000:.0f} kB (limit {MAX_PNG_BYTES / 1000:.0f} kB)"
+                        problems.append(Problem("images", name, f"{size}; make the figure smaller or show less"))
     return problems
 
 
@@ -353,42 +339,35 @@ def check_exercises(nb: dict) -> list[Problem]:
     cells = nb["cells"]
     starts = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and EXERCISES.search(source(c))]
     if len(starts) != 1:
-        return [
-            Problem("exercises", "notebook", f"{len(starts)} markdown cells have the heading '## Exercises'; one must")
-        ]
-    start = starts[0]
-    problems = []
+        return [Problem("exercises", "notebook", f"one markdown cell must be '## Exercises', not {len(starts)}")]
+    start, problems = starts[0], []
+
+    def problem(i: int, message: str) -> None:
+        problems.append(Problem("exercises", cell_name(i, cells[i]), message))
+
     before = "\n".join([source(c) for c in cells[:start]] + [source(cells[start]).split("## Exercises")[0]])
     if not SUMMARY.search(before):
-        problems.append(
-            Problem("exercises", cell_name(start, cells[start]), "put a '## Summary' before '## Exercises'")
-        )
+        problem(start, "put a '## Summary' before '## Exercises'")
     section = list(enumerate(cells))[start + 1 : -1]
     for i, cell in section:
         if len(tags(cell) & EXERCISE_TAGS) != 1:
-            problems.append(Problem("exercises", cell_name(i, cell), "tag it either exercise or solution"))
-    for i, cell in [*list(enumerate(cells))[: start + 1], (len(cells) - 1, cells[-1])]:
-        if tags(cell) & EXERCISE_TAGS:
-            problems.append(
-                Problem("exercises", cell_name(i, cell), "exercise and solution cells belong in '## Exercises'")
-            )
+            problem(i, "tag it either exercise or solution")
+    for i in [*range(start + 1), len(cells) - 1]:
+        if tags(cells[i]) & EXERCISE_TAGS:
+            problem(i, "exercise and solution cells belong in '## Exercises'")
     groups = exercise_groups(section)
     if not groups or "exercise" not in tags(section[0][1]):
-        return [*problems, Problem("exercises", cell_name(start, cells[start]), "an exercise must follow the heading")]
+        problem(start, "an exercise must follow the heading")
+        return problems
     for n, (exercise, solutions) in enumerate(groups, 1):
         i, first = exercise[0]
         if first["cell_type"] != "markdown" or not source(first).startswith(f"### Exercise {n}: "):
-            problems.append(Problem("exercises", cell_name(i, first), f"start it with '### Exercise {n}: <title>'"))
+            problem(i, f"start it with '### Exercise {n}: <title>'")
         if not any(cell["cell_type"] == "code" for _, cell in solutions):
-            problems.append(
-                Problem("exercises", cell_name(i, first), f"exercise {n} needs a solution with code after it")
-            )
-        if solutions and solutions[0][1]["cell_type"] == "markdown":
-            j, cell = solutions[0]
-            if not source(cell).startswith("**Solution.**"):
-                problems.append(
-                    Problem("exercises", cell_name(j, cell), "start a markdown solution with '**Solution.**'")
-                )
+            problem(i, f"exercise {n} needs a solution with code after it")
+        j, answer = solutions[0] if solutions else (i, {"cell_type": "code"})
+        if answer["cell_type"] == "markdown" and not source(answer).startswith("**Solution.**"):
+            problem(j, "start a markdown solution with '**Solution.**'")
     return problems
 
 
