@@ -8,32 +8,18 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
-from helpers.kernel import DISPLAY_NAME as KERNEL_DISPLAY_NAME
-from helpers.kernel import NAME as KERNEL
-from helpers.kernel import NOTEBOOK_DISPLAY_NAME, NOTEBOOK_NAME
+from helpers import kernel
 from helpers.paths import write_atomically
 
+KERNEL = kernel.NAME  # the course's own kernel, which runs the notebooks here
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 # The kernel stored in every notebook: the one Colab and every Jupyter know. In the course's own
 # environment `helpers.kernel` registers the course kernel under this name too (`make colab` writes it).
-STORED_KERNELSPEC = {"display_name": NOTEBOOK_DISPLAY_NAME, "language": "python", "name": NOTEBOOK_NAME}
+STORED_KERNELSPEC = {"display_name": kernel.NOTEBOOK_DISPLAY_NAME, "language": "python", "name": kernel.NOTEBOOK_NAME}
 # A widget's output in a notebook: its model id changes on every run, so no stored notebook keeps one.
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"  # 01_load_and_look.ipynb ...; never .NAME.XXXX.tmp.ipynb left by a killed write
-
-__all__ = [
-    "KERNEL",
-    "KERNEL_DISPLAY_NAME",
-    "NOTEBOOKS",
-    "ROOT",
-    "STORED_KERNELSPEC",
-    "WIDGET_VIEW",
-    "argument_parser",
-    "course_notebooks",
-    "pyproject",
-    "write_files",
-]
 
 
 def course_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
