@@ -1,7 +1,5 @@
 """Build the course site: one HTML page per executed notebook, and an index (`make html`).
 
-Usage: python -m scripts.build_site [FOLDER]   (FOLDER defaults to site/)
-
 Pages are made by nbconvert's HTMLExporter from the stored notebooks, as they are (nothing is run),
 with the template in scripts/site_templates/course: JupyterLab's look, figures embedded as PNG,
 solutions folded, links to the index and to the previous and next notebook, and nothing loaded
@@ -23,10 +21,10 @@ import nbformat
 from nbconvert.exporters import HTMLExporter
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from helpers.paths import display_path, write_atomically
+from helpers.paths import display_path
 from scripts.check_notebooks import read_opening
 from scripts.course import NOTEBOOKS as SOURCE
-from scripts.course import ROOT, course_notebooks
+from scripts.course import ROOT, argument_parser, course_notebooks, write_files
 
 TEMPLATES = Path(__file__).resolve().parent / "site_templates"
 INDEX = "index.html"
@@ -141,22 +139,14 @@ def build_site(folder: Path, source: Path = SOURCE) -> list[Path]:
         nb.metadata["title"] = "Glossary"
         glossary_course = {"index": INDEX, "is_index": False, "previous": None, "next": None}
         pages[GLOSSARY], _ = html.from_notebook_node(nb, resources={"course": glossary_course})
-
-    written = []
-    for name, body in pages.items():
-        write_atomically(folder / name, lambda tmp, body=body: tmp.write_text(body, encoding="utf-8"))
-        written.append(folder / name)
-    for stale in set(folder.glob("[0-9][0-9]_*.html")) - set(written):
-        stale.unlink()
-    return written
+    return write_files({folder / name: body for name, body in pages.items()}, folder.glob("[0-9][0-9]_*.html"))
 
 
 def main(args: list[str]) -> int:
     """Build the site in the folder given (default site/) and say where its index is."""
-    if len(args) > 1 or args[:1] in (["-h"], ["--help"]):
-        print(__doc__)
-        return 2
-    folder = Path(args[0]) if args else ROOT / "site"
+    parser = argument_parser(__spec__.name, __doc__)
+    parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "site", help="where to write it (site/)")
+    folder = parser.parse_args(args).folder
     written = build_site(folder)
     index = folder / INDEX
     print(f"{len(written) - 1} notebook pages and the index in {display_path(folder)}/; open {display_path(index)}")
