@@ -64,11 +64,11 @@ class DigitPad:
         self.canvas.on_touch_move(self._touch_move)
         self.canvas.on_touch_end(self._touch_end)
         self.canvas.on_touch_cancel(self._touch_end)
-        undo = widgets.Button(description="Undo", icon="undo", tooltip="Remove the last stroke", layout=fit())
+        undo = widgets.Button(description="Undo", icon="undo", tooltip="Remove the last stroke", layout=label_width())
         undo.on_click(lambda _: self.undo())
-        clear = widgets.Button(description="Clear", icon="eraser", tooltip="Start again", layout=fit())
+        clear = widgets.Button(description="Clear", icon="eraser", tooltip="Start again", layout=label_width())
         clear.on_click(lambda _: self.clear())
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload", layout=fit())
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload", layout=label_width())
         self.upload.observe(self._uploaded, names="value")
         buttons = widgets.HBox([undo, clear, self.upload], layout=widgets.Layout(flex_flow="row wrap"))
         self.message = widgets.HTML()  # what the pad is doing, in words: wraps like prose, read by screen readers
@@ -201,7 +201,7 @@ class DigitPad:
         self.show(picture)
 
 
-def fit() -> widgets.Layout:
+def label_width() -> widgets.Layout:
     """A button as wide as its label, which it never shrinks below (the row wraps instead)."""
     return widgets.Layout(width="auto", flex="0 0 auto")
 
