@@ -8,13 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from helpers import checks
-from helpers.models import ModelFileError, load_model
 from scripts.check_notebooks import EXERCISES, check_notebook, exercise_groups, source
-from scripts.course import NOTEBOOKS, course_notebooks
+from scripts.course import course_notebooks
 
 NOTEBOOK_PATHS = course_notebooks()
 
@@ -28,16 +26,6 @@ def test_notebooks_are_numbered_in_order() -> None:
 def test_notebook_follows_the_rulebook(path: Path) -> None:
     """Executed in order, clean and diffable; opens with its goals, ends with exercises and "Try this next"."""
     assert [str(problem) for problem in check_notebook(path)] == []
-
-
-def test_08_explains_a_missing_cnn_before_it_needs_it(tmp_path: Path) -> None:
-    """The caution loads 07's CNN; without one it stops and says to run 07 (nbval always finds the CNN 07 saved)."""
-    nb = nbformat.read(NOTEBOOKS / "08_your_own_digits.ipynb", as_version=4)
-    [cell] = [c for c in nb.cells if "cnn_mnist.keras" in c.source]
-    first = cell.source.split("\nfeatures = ")[0]  # the loading, up to where the CNN is first used
-    namespace = {"load_model": load_model, "ModelFileError": ModelFileError, "models_dir": lambda: tmp_path}
-    with pytest.raises(ModelFileError, match=r"run 07_cnn\.ipynb first"):
-        exec(first, namespace)
 
 
 def output_text(cell: dict) -> str:
