@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from helpers.checks import EXERCISES, exercise_key
+from helpers.checks import EXERCISES
 from scripts.build_site import COURSE_TITLE, exporter
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def text(value: str) -> str:
 def advice(row: Row) -> str:
     """What the student reads beside a verdict: why, and for a wrong answer the exercise's hint."""
     if row.verdict == "not yet":
-        return f"{row.detail}. Hint: {EXERCISES[exercise_key(row.exercise)].hint}"
+        return f"{row.detail}. Hint: {EXERCISES[row.exercise].hint}"
     return row.detail
 
 

@@ -7,6 +7,7 @@ with the same recipe (`reference_network`, `train_reference`).
 
 from __future__ import annotations
 
+import math
 import zipfile
 from pathlib import Path
 
@@ -14,11 +15,12 @@ import keras
 from keras.src.saving.serialization_lib import SafeModeScope
 
 from helpers.data import load_mnist
-from helpers.inputs import one_hot, to_dense_inputs
-from helpers.paths import DENSE_MODEL, display_path, models_dir, write_atomically
+from helpers.inputs import one_hot, to_dense_inputs, to_image_inputs
+from helpers.paths import CNN_MODEL, DENSE_MODEL, display_path, models_dir, write_atomically
 from helpers.training import EpochLogger
 
 EPOCHS, BATCH_SIZE = 5, 128  # notebook 03's recipe, after Deep Learning with Python, chapter 2
+CNN_EPOCHS, CNN_WARMUP, CNN_VALIDATION = 3, 200, 0.1  # notebook 07's recipe for its CNN
 
 
 class ModelFileError(RuntimeError):
@@ -110,4 +112,58 @@ def load_or_train(path: Path | None = None, seed: int = 0) -> keras.Model:
         print(f"{err}; run 03_training.ipynb to save one. Meanwhile this trains one with its recipe:")
         return train_reference(seed)
     print(f"loaded the trained network from {display_path(path)}")
+    return model
+
+
+def cnn_network(steps: int) -> keras.Model:
+    """Notebook 07's CNN, compiled as 07 compiles it: Adam, warmed up over 200 batches, then a cosine decay
+    to 0 at batch `steps`."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            keras.layers.Conv2D(32, 5, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(64, 5, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(10, activation="softmax"),
+        ],
+        name="cnn_mnist",
+    )
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0, decay_steps=steps - CNN_WARMUP, warmup_target=0.003, warmup_steps=CNN_WARMUP
+    )
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def train_cnn(seed: int = 0) -> keras.Model:
+    """A CNN trained with notebook 07's recipe (seeded; one line of progress per epoch)."""
+    (x_train, y_train), _ = load_mnist(quiet=True)
+    keras.utils.set_random_seed(seed)
+    model = cnn_network(CNN_EPOCHS * math.ceil(int(len(x_train) * (1 - CNN_VALIDATION)) / BATCH_SIZE))
+    model.fit(
+        to_image_inputs(x_train),
+        one_hot(y_train),
+        epochs=CNN_EPOCHS,
+        batch_size=BATCH_SIZE,
+        validation_split=CNN_VALIDATION,
+        verbose=0,
+        callbacks=[EpochLogger()],
+    )
+    return model
+
+
+def load_or_train_cnn(path: Path | None = None, seed: int = 0) -> keras.Model:
+    """Notebook 07's trained CNN (`models/cnn_mnist.keras`); if it is missing or unusable, say why and what
+    to do, and train one with 07's recipe meanwhile (a few minutes on a CPU), so the notebook runs on."""
+    path = path or models_dir() / CNN_MODEL
+    try:
+        model = load_model(path, input_shape=(28, 28, 1), n_outputs=10)
+    except ModelFileError as err:
+        print(f"{err}; run 07_cnn.ipynb to save one. Meanwhile this trains one with its recipe:")
+        return train_cnn(seed)
+    print(f"loaded the trained CNN from {display_path(path)}")
     return model

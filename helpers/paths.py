@@ -10,6 +10,7 @@ from pathlib import Path
 DATA_ENV = "MNIST_COURSE_DATA"
 MODELS_ENV = "MNIST_COURSE_MODELS"
 DENSE_MODEL = "dense_mnist.keras"  # where notebook 03 saves its network, in models_dir(); 04, 07 and 08 load it
+CNN_MODEL = "cnn_mnist.keras"  # where notebook 07 saves its CNN; 08 loads it
 
 
 def project_root() -> Path | None:

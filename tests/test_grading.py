@@ -14,6 +14,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from grading import feedback, grade, hub, notebooks, run
 from grading.runner import Unsupported, decode, encode
+from helpers.checks import EXERCISES
 from scripts.make_student_copies import student_exporter
 from tests import test_site
 
@@ -29,7 +30,8 @@ def small_notebook(*sources: str, answers: tuple[str, ...] = ("101_770", "535_81
 
 
 def test_every_course_notebook_has_its_exercises_and_passes_the_scan_as_handed_out_and_solved() -> None:
-    assert len(COURSE) == 8 and all(len(exercises) == 3 for exercises in COURSE.values())
+    assert sorted(e for exercises in COURSE.values() for e in exercises) == sorted(EXERCISES), "every checked exercise"
+    assert all(e.startswith(name[:2] + ".") for name, exercises in COURSE.items() for e in exercises)
     for name, exercises in COURSE.items():
         solved = nbformat.read(notebooks.NOTEBOOKS / name, as_version=4)
         handed_out = nbformat.reads(student_exporter().from_filename(str(notebooks.NOTEBOOKS / name))[0], as_version=4)

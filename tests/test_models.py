@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 from pathlib import Path
 
 import keras
@@ -14,9 +15,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from helpers import one_hot, to_dense_inputs
+from helpers import one_hot, to_dense_inputs, to_image_inputs
 from helpers.data import Splits
-from helpers.models import load_model, load_or_train, reference_network, save_model
+from helpers.models import cnn_network, load_model, load_or_train, load_or_train_cnn, reference_network, save_model
 from helpers.training import EpochLogger
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,3 +149,61 @@ def test_without_a_saved_network_it_says_what_to_do_and_trains_notebook_04s(
     assert all(np.array_equal(a, b) for a, b in zip(fallback["weights"], notebook_04["weights"], strict=True))
     assert np.array_equal(fallback["x"], notebook_04["x"]) and np.array_equal(fallback["y"], notebook_04["y"])
     assert fallback["x"].shape == (60_000, 784)
+
+
+def notebook_07(*cell_ids: str, **names: object) -> dict:
+    """The namespace after running these cells of notebook 07, the copy of the CNN's recipe that is taught."""
+    cells = {cell.id: cell.source for cell in nbformat.read(ROOT / "notebooks" / "07_cnn.ipynb", as_version=4).cells}
+    namespace = {"keras": keras, "math": math, "SEED": 0, "EpochLogger": EpochLogger, **names}
+    for cell_id in cell_ids:
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(cells[cell_id], namespace)
+    return namespace
+
+
+def recipe_of(model: keras.Model) -> tuple:
+    """A compiled model's layers, optimizer (with its schedule) and loss, without the names Keras numbers."""
+    layers = [{k: v for k, v in layer.get_config().items() if k != "name"} for layer in model.layers]
+    return layers, {**model.optimizer.get_config(), "name": None}, model.loss
+
+
+def test_cnn_network_is_the_one_notebook_07_builds_and_compiles() -> None:
+    taught = notebook_07("nb06-06", "nb06-08", "nb06-09", x_train_img=np.zeros((60_000, 28, 28, 1), np.float32))
+    model = cnn_network(taught["steps"])
+    assert recipe_of(model) == recipe_of(taught["cnn"]) and model.name == taught["cnn"].name == "cnn_mnist"
+    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
+
+
+def test_without_a_saved_cnn_it_says_what_to_do_and_trains_notebook_07s_recipe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, mnist: Splits
+) -> None:
+    """Notebook 08 needs 07's CNN; alone (in Colab, say) it trains one as 07 does: same weights, data and fit."""
+    calls = []
+
+    def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, **kwargs: object) -> None:
+        callbacks = [type(callback).__name__ for callback in kwargs.pop("callbacks", [])]
+        calls.append(
+            (recipe_of(model), [w.copy() for w in model.get_weights()], x, y, {**kwargs, "callbacks": callbacks})
+        )
+
+    monkeypatch.setattr(keras.Model, "fit", fit)
+    load_or_train_cnn(tmp_path / "cnn_mnist.keras")
+    said = capsys.readouterr().out
+    assert "no saved model at" in said and "run 07_cnn.ipynb to save one" in said
+    (x_train, y_train), _ = mnist
+    keras.utils.set_random_seed(0)  # as 07's set-up does, before it builds the CNN
+    notebook_07(
+        "nb06-06", "nb06-08", "nb06-09", "nb06-10", x_train_img=to_image_inputs(x_train), y_train_hot=one_hot(y_train)
+    )
+    (fallback_recipe, fallback_weights, x, y, args), (recipe, weights, x_07, y_07, args_07) = calls
+    assert fallback_recipe == recipe and args == args_07
+    assert all(np.array_equal(a, b) for a, b in zip(fallback_weights, weights, strict=True))
+    assert np.array_equal(x, x_07) and np.array_equal(y, y_07)
+
+
+def test_load_or_train_cnn_loads_a_saved_cnn(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    saved, path = cnn_network(steps=1000), tmp_path / "cnn_mnist.keras"
+    save_model(saved, path)
+    loaded = load_or_train_cnn(path)
+    assert all(np.array_equal(a, b) for a, b in zip(saved.get_weights(), loaded.get_weights(), strict=True))
+    assert capsys.readouterr().out.startswith("loaded the trained CNN from ")
