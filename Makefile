@@ -181,8 +181,8 @@ conda-setup: ## For conda users: the env mnist-course from environment.yml (the 
 conda-lab: ## For conda users: open the course in JupyterLab from the conda env
 	conda run --name $(CONDA_ENV) --no-capture-output jupyter lab notebooks
 
-clean: ## Remove models, cached experiment results, student copies, the site, caches, leftovers of interrupted writes
-	rm -rf models data/experiments student site .pytest_cache .ruff_cache
+clean: ## Remove models, cached experiment results, student copies, the site, the nbgrader course, caches, leftovers of interrupted writes
+	rm -rf models data/experiments student site nbgrader .pytest_cache .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 	find . -name '.*.tmp.*' -type f -not -path './$(VENV)/*' -not -path './.git/*' -delete
 
