@@ -190,5 +190,6 @@ def run_notebook(
         outcome.forks_refused = group.forks_refused()
     finally:
         group.remove()
+        sandbox.kill_processes_of(sandbox.ensure_user(user)[0])  # one still exiting when its cgroup emptied
         shutil.rmtree(stage, ignore_errors=True)
     return outcome

@@ -85,6 +85,30 @@ def remove_user(name: str) -> None:
     subprocess.run(["userdel", name], check=False, capture_output=True)
 
 
+def processes_of(uid: int) -> list[int]:
+    """The processes running as `uid` (their real uid), from /proc."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            line = next(x for x in status.read_text().splitlines() if x.startswith("Uid:"))
+        except (OSError, StopIteration):
+            continue
+        if int(line.split()[1]) == uid:
+            found.append(int(status.parent.name))
+    return found
+
+
+def kill_processes_of(uid: int, patience: float = 10) -> bool:
+    """SIGKILL whatever still runs as a sandbox's user (only its sandbox runs as it) until nothing does."""
+    deadline = time.monotonic() + patience
+    while (left := processes_of(uid)) and time.monotonic() < deadline:
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+    return not processes_of(uid)
+
+
 class Cgroup:
     """Memory, pids and cpu cgroups (v1) for one notebook run: limits, what hit them, and killing everything in it."""
 

@@ -20,9 +20,10 @@ from nbformat.v4 import new_code_cell, new_output
 
 from grading import sandbox
 from grading.grade import Row, grade
+from helpers.checks import EXERCISES
 from scripts.course import NOTEBOOKS, ROOT
 from scripts.make_student_copies import student_exporter
-from tests.test_grading import small_notebook
+from tests.test_grading import RIGHT, small_notebook
 
 ENV = Path(os.environ.get("GRADING_ENV", "/opt/mnist-course-grading"))
 PREFIX, WORKERS = "mnisttest", 2
@@ -53,7 +54,7 @@ def functions(by_hand: str, threshold: str = "return 0.5") -> nbformat.NotebookN
     cells = [
         "from helpers.checks import check\nimport numpy as np",
         f"def by_hand(cm, d):\n    {by_hand}\n\n\ndef lowest_threshold(confidence, correct):\n    {threshold}",
-        'answer = 517\ncheck("04.1", answer);',
+        f'answer = {EXERCISES["04.1"].expected!r}\ncheck("04.1", answer);',
         'answer = by_hand\ncheck("04.2", answer);',
         'answer = lowest_threshold\ncheck("04.3", answer);',
     ]
@@ -81,7 +82,7 @@ def class_of(folder: Path, out: Path, port: int) -> dict[str, nbformat.NotebookN
         "good": small_notebook(),
         "printer": small_notebook('print("Exercise 02.1: right.")', answers=("101_771", "None", "...")),
         "last_check": last_check,
-        "error": small_notebook(answers=("1 / 0", "535_818", "0.1")),
+        "error": small_notebook(answers=("1 / 0", *RIGHT[1:])),
         "loop": small_notebook("while True:\n    pass"),
         "memory": small_notebook("import numpy as np\nhog = [np.ones(2**27) for _ in range(400)]  # 50 GB"),
         "forkbomb": small_notebook(
@@ -95,7 +96,7 @@ def class_of(folder: Path, out: Path, port: int) -> dict[str, nbformat.NotebookN
                 )
             )
             + "\nblocked.append(not fails(open, 'notebook.ipynb'))",
-            answers=("101_770 if all(blocked) else 0", "535_818", "0.1"),
+            answers=(f"{RIGHT[0]} if all(blocked) else 0", *RIGHT[1:]),
         ),
         "deleter": small_notebook(
             "import shutil\n"
@@ -103,14 +104,14 @@ def class_of(folder: Path, out: Path, port: int) -> dict[str, nbformat.NotebookN
                 *(f'os.remove, "{p}"' for p in (other, ROOT / "pyproject.toml", ENV / "venv" / "pyvenv.cfg")),
                 f'shutil.rmtree, "{ENV}"',
             ),
-            answers=("101_770 if all(blocked) else 0", "535_818", "0.1"),
+            answers=(f"{RIGHT[0]} if all(blocked) else 0", *RIGHT[1:]),
         ),
         "writer": small_notebook(
             "import sys\nfor _ in range(10 * 1024):\n    sys.stdout.write('x' * 2**20)  # 10 GB of output\n"
             "def fill(path):\n    with open(path, 'wb') as f:\n"
             "        for _ in range(10 * 1024):\n            f.write(bytes(2**20))\n"
             + all_fail('fill, "big.bin"', *(f'open, "{p}", "w"' for p in ("/usr/x", "/etc/x", f"{ENV}/x", "/x"))),
-            answers=("101_770 if all(blocked) else 0", "535_818", "0.1"),
+            answers=(f"{RIGHT[0]} if all(blocked) else 0", *RIGHT[1:]),
         ),
         "huge_output": huge,
         "network": small_notebook(
@@ -120,7 +121,7 @@ def class_of(folder: Path, out: Path, port: int) -> dict[str, nbformat.NotebookN
                 'socket.create_connection, ("1.1.1.1", 53), 3',
                 'socket.getaddrinfo, "pypi.org", 443',
             ),
-            answers=("101_770 if all(blocked) else 0", "535_818", "0.1"),
+            answers=(f"{RIGHT[0]} if all(blocked) else 0", *RIGHT[1:]),
         ),
         "flood": small_notebook(flood),
         "tamper_runtime": small_notebook('vars(__import__("num" + "py"))["allclose"] = lambda *a, **k: True'),
@@ -151,19 +152,6 @@ EXPECTED = {  # student -> the verdicts of their notebook's three exercises, and
 
 def digest(folder: Path) -> dict[str, str]:
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def processes_of(uids: set[int]) -> list[int]:
-    """The processes still running as one of `uids`."""
-    found = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            uid = next(line.split()[1] for line in status.read_text().splitlines() if line.startswith("Uid:"))
-        except (OSError, StopIteration):
-            continue
-        if int(uid) in uids:
-            found.append(int(status.parent.name))
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +196,7 @@ def test_nothing_outside_the_sandboxes_is_touched_and_nothing_is_left_running(gr
     _, (submissions, environment), where, uids = graded
     assert digest(where["folder"]) == submissions, "the submissions are as they were"
     assert digest(ENV / "venv" / "bin") == environment and (ROOT / "pyproject.toml").is_file()
-    assert processes_of(uids) == [], "no sandbox process left running"
+    assert [p for uid in uids for p in sandbox.processes_of(uid)] == [], "no sandbox process left running"
     assert not list((sandbox.CGROUPS / "memory" / sandbox.GROUP).glob(f"{PREFIX}*")), "every cgroup removed"
     assert (where["out"] / "gradebook.csv").read_text().startswith("student,notebook,exercise,verdict,detail\n")
     assert len((where["out"] / "summary.csv").read_text().splitlines()) == len(EXPECTED) + 1
