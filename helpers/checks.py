@@ -1,8 +1,6 @@
 """Exercises that check themselves: `check("05.1", answer)` says right, or wrong with a hint, and never the answer.
 
-An exercise id is "NN.k": exercise k of notebook NN. Each notebook's exercises are stored under the notebook's
-name (`training.1`), and `NUMBERS` maps a notebook's number to its name, so renumbering the course means editing
-that one mapping (and the ids the notebooks pass). A name id such as "training.1" works too and never changes.
+An exercise id is "NN.k": exercise k of notebook NN, the key under which `EXERCISES` stores it.
 """
 
 from __future__ import annotations
@@ -13,18 +11,6 @@ from numbers import Real
 
 import numpy as np
 
-# Notebook number -> notebook name (the file name without its number and `.ipynb`).
-NUMBERS = {
-    "01": "load_and_look",
-    "02": "the_network",
-    "03": "training",
-    "04": "confusion_matrix",
-    "05": "how_a_network_learns",
-    "06": "experiments",
-    "07": "cnn",
-    "08": "your_own_digits",
-}
-
 
 @dataclass(frozen=True)
 class Exercise:
@@ -33,12 +19,15 @@ class Exercise:
     `expected` is a number, a string, or a tuple of them, compared element by element; `tolerance` is the
     absolute difference allowed for numbers that depend on the CPU (one value, or one per element). When
     `test` is given, the answer is a function, and `test(answer)` says whether it computes the right thing.
+    A reasoning question is a choice between named options: its right option is a string in `expected`, and
+    `options` maps each wrong option to the hint a learner who chose it gets; any other string is refused.
     """
 
     hint: str
     expected: object = None
     tolerance: float | tuple[float, ...] = 0.0
     test: Callable[[Callable], bool] | None = None
+    options: dict[str, str] | None = None
 
 
 def _matches(answer: object, expected: object, tolerance: float) -> bool:
@@ -74,20 +63,20 @@ def _is_right(exercise: Exercise, answer: object) -> bool:
     return _matches(answer, expected, float(exercise.tolerance))  # type: ignore[arg-type]
 
 
-def exercise_key(exercise_id: str) -> str:
-    """The stored key ("training.1") of an id given by number ("05.1") or by name ("training.1")."""
-    notebook, dot, number = exercise_id.partition(".")
-    name = NUMBERS.get(notebook, notebook)
-    key = f"{name}{dot}{number}"
-    if key not in EXERCISES:
-        known = ", ".join(sorted(f"{n}.{k.split('.')[1]}" for n, name in NUMBERS.items() for k in exercises_of(name)))
-        raise KeyError(f"no exercise {exercise_id!r}; the exercises are {known}")
-    return key
-
-
-def exercises_of(name: str) -> list[str]:
-    """The stored keys of one notebook's exercises, by the notebook's name ("training")."""
-    return [key for key in EXERCISES if key.split(".")[0] == name]
+def _choice_hint(exercise: Exercise, answer: object) -> str | None:
+    """What to tell a learner about the options named in a wrong answer: a wrong option's hint, or the options."""
+    if not exercise.options:
+        return None
+    named = [answer] if isinstance(answer, str) else answer if isinstance(answer, tuple | list) else []
+    expected = exercise.expected if isinstance(exercise.expected, tuple) else (exercise.expected,)
+    # Sorted, so that the order of the options gives nothing away.
+    allowed = sorted({e.lower() for e in expected if isinstance(e, str)} | set(exercise.options))
+    for option in (a.strip().lower() for a in named if isinstance(a, str)):
+        if option in exercise.options:
+            return exercise.options[option]
+        if option not in allowed:
+            return f"{option!r} is not one of the options: {', '.join(map(repr, allowed))}."
+    return None
 
 
 class Verdict:
@@ -117,7 +106,9 @@ class Verdict:
 
 def check(exercise_id: str, answer: object) -> Verdict:
     """Print whether `answer` is right for the exercise `exercise_id` ("05.1"), with a hint if not; return it."""
-    exercise = EXERCISES[exercise_key(exercise_id)]
+    if exercise_id not in EXERCISES:
+        raise KeyError(f"no exercise {exercise_id!r}; the exercises are {', '.join(EXERCISES)}")
+    exercise = EXERCISES[exercise_id]
     if answer is None or answer is Ellipsis:
         print(f"Exercise {exercise_id}: no answer yet. Replace the placeholder with your answer and run the cell.")
         return Verdict(False)
@@ -125,7 +116,7 @@ def check(exercise_id: str, answer: object) -> Verdict:
     if right:
         print(f"Exercise {exercise_id}: right.")
     else:
-        print(f"Exercise {exercise_id}: not yet. Hint: {exercise.hint}")
+        print(f"Exercise {exercise_id}: not yet. Hint: {_choice_hint(exercise, answer) or exercise.hint}")
     return Verdict(right)
 
 
@@ -166,131 +157,133 @@ def _threshold_test(lowest_threshold: Callable) -> bool:
 
 EXERCISES: dict[str, Exercise] = {
     # 01 Load and look
-    "load_and_look.1": Exercise(
+    "01.1": Exercise(
         "answer = (rarest digit, most common digit); np.bincount(y_train) counts each digit, argmin/argmax pick.",
         expected=(5, 1),
     ),
-    "load_and_look.2": Exercise(
+    "01.2": Exercise(
         "answer = m, the largest absolute value of the difference of the two mean images (pixel units, 0-255).",
         expected=164.55,
         tolerance=0.01,
     ),
-    "load_and_look.3": Exercise(
+    "01.3": Exercise(
         "answer = (training images appearing more than once, test images also in the training set): "
         "compare len(x_train) with the size of the set of bytes, and look each test image up in it.",
         expected=(0, 0),
     ),
     # 02 The network
-    "the_network.1": Exercise(
+    "02.1": Exercise(
         "each dense layer has n_in × n_out weights plus n_out biases; add the two layers.", expected=101_770
     ),
-    "the_network.2": Exercise(
+    "02.2": Exercise(
         "answer = the total number of parameters of the three-layer network (n_in × n_out + n_out per layer).",
         expected=535_818,
     ),
-    "the_network.3": Exercise(
+    "02.3": Exercise(
         "answer = the probability the untrained network gives each digit for an all-black image, as one number.",
         expected=0.1,
         tolerance=1e-6,
     ),
+    # 03 Training
+    "03.1": Exercise(
+        "answer = the batch size whose network is more accurate on the test set after one epoch.",
+        expected=32,
+    ),
+    "03.2": Exercise(
+        "answer = the training accuracy after one epoch at learning rate 0.0001 as fit reports it, a fraction "
+        "between 0 and 1 (slow_history.history['accuracy'][0]).",
+        expected=0.8485,
+        tolerance=0.03,
+    ),
+    "03.3": Exercise(
+        "answer = (standard error of an accuracy on 1,000 images as a fraction, the half of the test set the "
+        "network reads better, as one word); the standard error is √(p(1 − p) / n), with p = correct.mean().",
+        expected=(0.0044, "last"),
+        tolerance=(0.0008, 0.0),
+        options={
+            "first": "the page's description is a claim to test: compare correct[:5000].mean() with "
+            "correct[5000:].mean()."
+        },
+    ),
+    # 04 The confusion matrix
+    "04.1": Exercise(
+        "answer = how many of the 60,000 training images the network gets wrong (predict them all, compare "
+        "the argmax with y_train).",
+        expected=517,
+        tolerance=180,
+    ),
+    "04.2": Exercise(
+        "answer = your function by_hand(cm, d) returning (recall, precision, F1) of digit d: recall divides "
+        "the diagonal cell by its row total, precision by its column total.",
+        test=_scores_by_hand_test,
+    ),
+    "04.3": Exercise(
+        "answer = your function lowest_threshold(confidence, correct): the first threshold of "
+        "np.arange(500, 1000) / 1000 at which the images with confidence >= threshold are at most 1 % wrong.",
+        test=_threshold_test,
+    ),
     # 05 How a network learns
-    "how_a_network_learns.1": Exercise(
+    "05.1": Exercise(
         "answer = (batch_loss(b + d) - batch_loss(b - d)) / (2 * 1e-4), with b = b2 in float64 and d ten zeros "
         "but 1e-4 at index 0; it should agree with the tape's grads[3][0] to about five digits.",
         expected=-0.0206837,
         tolerance=1e-5,
     ),
-    "how_a_network_learns.2": Exercise(
+    "05.2": Exercise(
         "answer = (step for gradient 0.0005, step for gradient 0.05), both positive: on the first step "
         "v = (1 - rho) * g**2 and the weight moves by eta * |g| / sqrt(v + epsilon), epsilon inside the root "
         "(ETA, RHO, EPSILON above).",
         expected=(0.0014142136, 0.0031616454),
         tolerance=(2e-6, 2e-6),
     ),
-    "how_a_network_learns.3": Exercise(
+    "05.3": Exercise(
         "answer = the largest learning rate at which |w - w_best| still shrinks: each step multiplies "
         "w - w_best by 1 - lr * 2 * mean(x_toy**2), and it shrinks while that factor lies between -1 and 1.",
         expected=2 / 15,
         tolerance=0.004,
     ),
-    # 03 Training
-    "training.1": Exercise(
-        "answer = the batch size whose network is more accurate on the test set after one epoch.",
-        expected=32,
-    ),
-    "training.2": Exercise(
-        "answer = the training accuracy after one epoch at learning rate 0.0001 as fit reports it, a fraction "
-        "between 0 and 1 (slow_history.history['accuracy'][0]).",
-        expected=0.8485,
-        tolerance=0.03,
-    ),
-    "training.3": Exercise(
-        "answer = (standard error of an accuracy on 1,000 images as a fraction, the half of the test set the "
-        "network reads better, as one word); the standard error is √(p(1 − p) / n), with p = correct.mean().",
-        expected=(0.0044, "last"),
-        tolerance=(0.0008, 0.0),
-    ),
-    # 04 The confusion matrix
-    "confusion_matrix.1": Exercise(
-        "answer = how many of the 60,000 training images the network gets wrong (predict them all, compare "
-        "the argmax with y_train).",
-        expected=517,
-        tolerance=180,
-    ),
-    "confusion_matrix.2": Exercise(
-        "answer = your function by_hand(cm, d) returning (recall, precision, F1) of digit d: recall divides "
-        "the diagonal cell by its row total, precision by its column total.",
-        test=_scores_by_hand_test,
-    ),
-    "confusion_matrix.3": Exercise(
-        "answer = your function lowest_threshold(confidence, correct): the first threshold of "
-        "np.arange(500, 1000) / 1000 at which the images with confidence >= threshold are at most 1 % wrong.",
-        test=_threshold_test,
-    ),
     # 06 Experiments
-    "experiments.1": Exercise(
+    "06.1": Exercise(
         "answer = the learning rate of the sweep with the highest test accuracy after one epoch, as a number "
         "(sweep maps each rate to its test accuracy: max(sweep, key=sweep.get)).",
         expected=0.01,
         tolerance=1e-12,
     ),
-    "experiments.2": Exercise(
+    "06.2": Exercise(
         "answer = the test accuracy gained by the first doubling, 32 → 64 units, in percentage points "
         "(a difference of 0.025 is 2.5 points).",
         expected=1.14,
         tolerance=0.5,
     ),
-    "experiments.3": Exercise(
+    "06.3": Exercise(
         "answer = the name of the network with the lower validation loss, as in the starter cell; compare the "
         "first value that evaluate returns for each.",
         expected="dropout",
     ),
     # 07 A small CNN
-    "cnn.1": Exercise(
+    "07.1": Exercise(
         "answer = the parameters of the four layers that have any, in order, as a tuple of four numbers: "
         "(k·k·c + 1)·f for a Conv2D, (n_in + 1)·n_out for a Dense.",
         expected=(832, 51_264, 131_200, 1_290),
     ),
-    "cnn.2": Exercise(
+    "07.2": Exercise(
         "answer = the side in pixels after each of the four layers Conv2D, pooling, Conv2D, pooling, as a tuple: "
         "a k×k filter without padding fits at size − k + 1 positions, pooling halves.",
         expected=(24, 12, 8, 4),
     ),
-    "cnn.3": Exercise(
+    "07.3": Exercise(
         "answer = how many test images the CNN's five most confused pairs hold together (the 'count' column).",
         expected=20,
         tolerance=8,
     ),
     # 08 Your own digits
-    "your_own_digits.1": Exercise(
-        "answer = how many of the ten preprocessed example pictures the CNN reads right.", expected=10
-    ),
-    "your_own_digits.2": Exercise(
+    "08.1": Exercise("answer = how many of the ten preprocessed example pictures the CNN reads right.", expected=10),
+    "08.2": Exercise(
         "answer = the dense network's accuracy on the first 2,000 test digits centred by their box, a fraction.",
         expected=0.8665,
         tolerance=0.04,
     ),
-    "your_own_digits.3": Exercise(
+    "08.3": Exercise(
         "answer = the dense network's accuracy on the 2,000 digits shifted 3 pixels right, before to_mnist, "
         "a fraction.",
         expected=0.613,
