@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import linecache
 import os
 import platform
 import statistics
@@ -60,7 +61,8 @@ PATHS = {
         "for epoch in range(5): train_epoch(x_train, y_train, shuffled_order())",
     ),
 }
-COMPILED_LOOP_CELLS = ("learn-36", "learn-fast-2")  # notebook 05: the step and its weights; the compiled epoch
+NOTEBOOK_05 = ROOT / "notebooks" / "05_how_a_network_learns.ipynb"
+COMPILED_LOOP_CELLS = ("learn-36", "learn-fast-2")  # notebook 05: a fresh network and its step; the compiled epoch
 
 
 def training_flop(samples: int = TRAIN_SAMPLES, epochs: int = EPOCHS, widths: Sequence[int] = WIDTHS) -> int:
@@ -104,21 +106,31 @@ def busy_cpu_seconds(stat: Path = Path("/proc/stat")) -> float | None:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
-def compiled_loop(seed: int) -> Callable[[], None]:
-    """Notebook 05's compiled loop, its cells run as they are: a function that trains one epoch."""
+def compiled_loop(seed: int) -> Callable[[], float]:
+    """Notebook 05's compiled loop, run from its own cells: a function that trains one shuffled epoch."""
+    import keras
     import nbformat
+    import tensorflow as tf
 
     from helpers import load_mnist, one_hot, to_dense_inputs
+    from helpers.models import reference_network
 
-    cells = {
-        cell.get("id"): cell.source
-        for cell in nbformat.read(ROOT / "notebooks" / "05_how_a_network_learns.ipynb", 4).cells
-    }
-    setup = "\n".join(line for line in cells["learn-02"].splitlines() if not line.startswith("%"))
+    cells = {cell.get("id"): cell.source for cell in nbformat.read(NOTEBOOK_05, as_version=4).cells}
     (x_train, y_train), _ = load_mnist(quiet=True)
-    namespace = {"SEED": seed, "x_train_flat": to_dense_inputs(x_train), "y_train_hot": one_hot(y_train)}
-    for source in (setup, cells["learn-05"], *(cells[cell_id] for cell_id in COMPILED_LOOP_CELLS)):
-        exec(source, namespace)
+    namespace = {
+        "keras": keras,
+        "tf": tf,
+        "np": np,
+        "SEED": seed,
+        "BATCH_SIZE": BATCH_SIZE,
+        "build_network": reference_network,
+    }
+    namespace |= {"ETA": 0.001, "RHO": 0.9, "EPSILON": 1e-7, "loss_fn": keras.losses.CategoricalCrossentropy()}  # 05's
+    namespace |= {"x_train_flat": to_dense_inputs(x_train), "y_train_hot": one_hot(y_train)}
+    for cell_id in COMPILED_LOOP_CELLS:
+        name, source = f"<notebook 05, cell {cell_id}>", cells[cell_id]
+        linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # AutoGraph reads the source
+        exec(compile(source, name, "exec"), namespace)
     return namespace["run_epoch"]
 
 
