@@ -57,7 +57,12 @@ data: $(STAMP) ## Fetch MNIST into data/ and verify it (offline once it is there
 run: setup ## Execute every notebook in order, in place, and refresh the README figure
 	$(BIN)/python -m scripts.run_notebooks
 
-test: setup lint browser axe ## Unit tests, every notebook under nbval, the student copies and the site, in one pytest run
+# `make test` installs nothing on your system: without Chromium or axe-core it skips (and says so) the site's
+# browser test and accessibility audit, which `make browser axe` set up (CI runs them first).
+test: setup lint ## Unit tests, every notebook under nbval, the student copies and the site, in one pytest run
+	@[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || echo "note: no chromium and chromedriver," \
+	  "so the site's browser test and accessibility audit are skipped: \`make browser\` installs them (apt-get)"
+	@[ -f $(AXE) ] || echo "note: no axe-core, so the site's accessibility audit is skipped: \`make axe\` installs it (npm)"
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # Colab's runtime and the lowest versions the helpers' ranges claim: every notebook, alone, its helpers

@@ -158,13 +158,20 @@ def _threshold_test(lowest_threshold: Callable) -> bool:
 EXERCISES: dict[str, Exercise] = {
     # 01 Load and look
     "01.1": Exercise(
-        "answer = (rarest digit, most common digit); np.bincount(y_train) counts each digit, argmin/argmax pick.",
-        expected=(5, 1),
+        "answer = (rarest digit, most common digit, the one that varies more); np.bincount(y_train) counts each "
+        "digit, argmin/argmax pick.",
+        expected=(5, 1, "rarest"),
+        options={"most common": "look at the two grids again: which digit do writers draw in more different ways?"},
     ),
     "01.2": Exercise(
-        "answer = m, the largest absolute value of the difference of the two mean images (pixel units, 0-255).",
-        expected=164.55,
-        tolerance=0.01,
+        "answer = (m, where the 9's extra ink is strongest): m is the largest absolute value of the difference "
+        "of the two mean images (pixel units, 0-255); the row of difference.argmax() says where.",
+        expected=(164.55, "top"),
+        tolerance=(0.01, 0.0),
+        options={
+            "middle": "the middle rows are red on both sides: that is extra ink of the 4. Find the darkest blue.",
+            "bottom": "the blue at the bottom is faint; the row of difference.argmax() lies elsewhere.",
+        },
     ),
     "01.3": Exercise(
         "answer = (training images appearing more than once, test images also in the training set): "
@@ -176,13 +183,23 @@ EXERCISES: dict[str, Exercise] = {
         "each dense layer has n_in × n_out weights plus n_out biases; add the two layers.", expected=101_770
     ),
     "02.2": Exercise(
-        "answer = the total number of parameters of the three-layer network (n_in × n_out + n_out per layer).",
-        expected=535_818,
+        "answer = (the total number of parameters of the three-layer network, the layer that holds the most); "
+        "each layer has n_in × n_out + n_out.",
+        expected=(535_818, "first"),
+        options={
+            "second": "count its weights: 512 × 256, against 784 × 512 in the layer before it.",
+            "output": "it has only ten units: count its weights, 256 × 10.",
+        },
     ),
     "02.3": Exercise(
-        "answer = the probability the untrained network gives each digit for an all-black image, as one number.",
-        expected=0.1,
-        tolerance=1e-6,
+        "answer = (the probability the untrained network gives each digit for an all-black image, why all ten "
+        "are equal).",
+        expected=(0.1, "biases"),
+        tolerance=(1e-6, 0.0),
+        options={
+            "weights": "the weights are random and differ; what are they multiplied by, for a black image?",
+            "softmax": "softmax gives equal probabilities only to equal inputs: why are its ten inputs equal?",
+        },
     ),
     # 03 Training
     "03.1": Exercise(
@@ -207,10 +224,14 @@ EXERCISES: dict[str, Exercise] = {
     ),
     # 04 The confusion matrix
     "04.1": Exercise(
-        "answer = how many of the 60,000 training images the network gets wrong (predict them all, compare "
-        "the argmax with y_train).",
-        expected=517,
-        tolerance=180,
+        "answer = (how many of the 60,000 training images the network gets wrong, whether the training set's "
+        "ten most confused pairs are the test set's): predict them all, compare the argmax with y_train.",
+        expected=(517, "some"),
+        tolerance=(180, 0.0),
+        options={
+            "all": "compare the two lists pair by pair: the column 'in the test top 10' says it for each.",
+            "none": "compare the two lists pair by pair: the column 'in the test top 10' says it for each.",
+        },
     ),
     "04.2": Exercise(
         "answer = your function by_hand(cm, d) returning (recall, precision, F1) of digit d: recall divides "
@@ -272,9 +293,15 @@ EXERCISES: dict[str, Exercise] = {
         expected=(24, 12, 8, 4),
     ),
     "07.3": Exercise(
-        "answer = how many test images the CNN's five most confused pairs hold together (the 'count' column).",
-        expected=20,
-        tolerance=8,
+        "answer = (how many test images the CNN's five most confused pairs hold together, the 'count' column; "
+        "the word, of the three the exercise names, that compares the count of the CNN's top pair with that of "
+        "the dense network's, which most_confused_pairs(cm_dense, k=1) gives).",
+        expected=(20, "fewer"),
+        tolerance=(8, 0.0),
+        options={
+            "more": "compare the first row's count with most_confused_pairs(cm_dense, k=1)['count'].",
+            "the same": "compare the first row's count with most_confused_pairs(cm_dense, k=1)['count'].",
+        },
     ),
     # 08 Your own digits
     "08.1": Exercise("answer = how many of the ten preprocessed example pictures the CNN reads right.", expected=10),
@@ -288,5 +315,16 @@ EXERCISES: dict[str, Exercise] = {
         "a fraction.",
         expected=0.613,
         tolerance=0.06,
+    ),
+    "08.4": Exercise(
+        "answer = (the share of the other 9,000 test digits on which model and cnn read different digits, the same "
+        "share for the 36 letters and shapes, both fractions; the criterion, of the two the exercise names, that "
+        "flags more letters and shapes for the real digits it flags).",
+        expected=(0.025, 0.25, "distance"),
+        tolerance=(0.015, 0.15, 0.0),
+        options={
+            "disagreement": "for each criterion, subtract its share of flagged test digits from its share of "
+            "flagged letters and shapes, and compare."
+        },
     ),
 }

@@ -23,7 +23,6 @@ from typing import ClassVar
 
 import numpy as np
 
-from helpers.inputs import one_hot, to_dense_inputs, to_image_inputs  # noqa: F401 - their former home, still importable
 from helpers.paths import DATA_ENV, data_dir, display_path, write_atomically
 
 Split = tuple[np.ndarray, np.ndarray]

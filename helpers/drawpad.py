@@ -22,6 +22,7 @@ from helpers.digits import ImageError, ImageLike, as_array, to_mnist
 from helpers.plots import show_pipeline
 
 Predict = Callable[[np.ndarray], np.ndarray]  # a 28×28 uint8 digit -> its 10 probabilities
+Caution = Callable[[np.ndarray], str | None]  # a 28×28 uint8 digit -> a warning to show with the reading, or None
 Point = tuple[float, float]
 
 SIZE = 280  # pixels of the pad: ten times MNIST's 28
@@ -48,10 +49,14 @@ def render_strokes(strokes: Sequence[Sequence[Point]], width: int = PEN) -> np.n
 
 
 class DigitPad:
-    """Draw a digit (or upload a picture) and see the network's 28×28 input and its probabilities."""
+    """Draw a digit (or upload a picture) and see the network's 28×28 input and its probabilities.
 
-    def __init__(self, predict: Predict) -> None:
+    `caution`, if given, looks at each input and may return a warning, which the pad says before the reading.
+    """
+
+    def __init__(self, predict: Predict, caution: Caution | None = None) -> None:
         self.predict = predict
+        self.caution = caution
         self.strokes: list[list[Point]] = []
         self.drawing = False
         self.canvas = Canvas(width=SIZE, height=SIZE, layout=widgets.Layout(border="2px solid #888"))
@@ -64,11 +69,11 @@ class DigitPad:
         self.canvas.on_touch_move(self._touch_move)
         self.canvas.on_touch_end(self._touch_end)
         self.canvas.on_touch_cancel(self._touch_end)
-        undo = widgets.Button(description="Undo", icon="undo", tooltip="Remove the last stroke", layout=fit())
+        undo = widgets.Button(description="Undo", icon="undo", tooltip="Remove the last stroke", layout=label_width())
         undo.on_click(lambda _: self.undo())
-        clear = widgets.Button(description="Clear", icon="eraser", tooltip="Start again", layout=fit())
+        clear = widgets.Button(description="Clear", icon="eraser", tooltip="Start again", layout=label_width())
         clear.on_click(lambda _: self.clear())
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload", layout=fit())
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload", layout=label_width())
         self.upload.observe(self._uploaded, names="value")
         buttons = widgets.HBox([undo, clear, self.upload], layout=widgets.Layout(flex_flow="row wrap"))
         self.message = widgets.HTML()  # what the pad is doing, in words: wraps like prose, read by screen readers
@@ -183,6 +188,9 @@ class DigitPad:
             f"The network reads a {guess} ({probabilities[guess]:.0%} sure). Below: your picture, "
             "the 28×28 input made from it, and the probabilities of the ten digits."
         )
+        warning = self.caution(digit) if self.caution else None
+        if warning:
+            sentence = f"{warning} {sentence}"
         self.say(sentence, _pipeline(picture, digit, probabilities))
 
     def _uploaded(self, change: dict) -> None:
@@ -201,7 +209,7 @@ class DigitPad:
         self.show(picture)
 
 
-def fit() -> widgets.Layout:
+def label_width() -> widgets.Layout:
     """A button as wide as its label, which it never shrinks below (the row wraps instead)."""
     return widgets.Layout(width="auto", flex="0 0 auto")
 

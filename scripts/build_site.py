@@ -1,13 +1,12 @@
 """Build the course site: one HTML page per executed notebook, and an index (`make html`).
 
-Usage: python -m scripts.build_site [FOLDER]   (FOLDER defaults to site/)
-
 Pages are made by nbconvert's HTMLExporter from the stored notebooks, as they are (nothing is run),
 with the template in scripts/site_templates/course: JupyterLab's look, figures embedded as PNG,
 solutions folded, links to the index and to the previous and next notebook, and nothing loaded
 from the network. The index lists each notebook's title, "You will learn to" list and time, read
 from the notebook's first cell, and is itself exported from a notebook of markdown cells by the
-same exporter. Every file is written atomically.
+same exporter, as is the glossary (docs/glossary.md). Links between notebooks and the glossary
+point to their pages. Every file is written atomically.
 """
 
 from __future__ import annotations
@@ -22,10 +21,10 @@ import nbformat
 from nbconvert.exporters import HTMLExporter
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from helpers.paths import display_path, write_atomically
+from helpers.paths import display_path
 from scripts.check_notebooks import read_opening
 from scripts.course import NOTEBOOKS as SOURCE
-from scripts.course import ROOT, course_notebooks
+from scripts.course import ROOT, argument_parser, course_notebooks, write_files
 
 TEMPLATES = Path(__file__).resolve().parent / "site_templates"
 INDEX = "index.html"
@@ -33,6 +32,10 @@ COURSE_TITLE = "Handwritten digits: an MNIST notebook course"
 # A notebook's "Open in Colab" badge (scripts/sync_colab.py): on the site, a link styled as a badge
 # by the template, since its image would be loaded from the network.
 COLAB_BADGE = re.compile(r"\[!\[(Open in Colab)\]\([^)]*\)\]\(([^)]*)\)")
+GLOSSARY = "glossary.html"
+# A link to a notebook or the glossary as GitHub and JupyterLab follow it (`03_training.ipynb#Set-up`,
+# `../docs/glossary.md#epoch`); on the site it goes to the page made from that file.
+COURSE_LINK = re.compile(r"\]\((?:\.\./(?:notebooks|docs)/)?(\d\d_\w+\.ipynb|glossary\.md)(#[^)\s]*)?\)")
 
 
 @dataclass(frozen=True)
@@ -73,18 +76,24 @@ def exporter() -> HTMLExporter:
     return HTMLExporter(template_name="course", extra_template_basedirs=[str(TEMPLATES)], embed_images=True)
 
 
+def site_links(markdown: str) -> str:
+    """Markdown whose links to the course's notebooks and glossary point to the site's pages instead."""
+    return COURSE_LINK.sub(lambda m: f"]({Path(m[1]).stem}.html{m[2] or ''})", markdown)
+
+
 def link(entry: Entry | None) -> dict | None:
     return {"href": entry.href, "title": entry.label} if entry else None
 
 
-def index_notebook(entries: list[Entry]) -> nbformat.NotebookNode:
-    """The index as a notebook of markdown cells: the course, then each notebook's goals and time."""
+def index_notebook(entries: list[Entry], glossary: bool = False) -> nbformat.NotebookNode:
+    """The index as a notebook of markdown cells: the course (and its glossary), then each notebook's goals and time."""
     minutes = [e.minutes for e in entries]
     total = f" About {sum(minutes)} minutes in all." if None not in minutes else ""
     cells = [
         new_markdown_cell(
             f"# {COURSE_TITLE}\n\n{len(entries)} notebooks, to work through in order.{total} Each page is a notebook"
             " as it was executed, with its figures; the exercises' solutions are folded under each exercise."
+            + (f" The [glossary]({GLOSSARY}) defines the course's terms." if glossary else "")
         )
     ]
     for entry in entries:
@@ -99,7 +108,7 @@ def index_notebook(entries: list[Entry]) -> nbformat.NotebookNode:
 
 
 def build_site(folder: Path, source: Path = SOURCE) -> list[Path]:
-    """Write index.html and one page per course notebook into `folder`; return the files written."""
+    """Write index.html, one page per course notebook and the glossary into `folder`; return the files written."""
     paths = course_notebooks(source)
     if not paths:
         raise FileNotFoundError(f"no course notebooks (NN_name.ipynb) in {source}")
@@ -111,6 +120,9 @@ def build_site(folder: Path, source: Path = SOURCE) -> list[Path]:
         nb = copy.deepcopy(nb)
         nb.metadata["title"] = entry.label  # the page's <title>
         nb.cells[0].source = COLAB_BADGE.sub(r"[\1](\2)", nb.cells[0].source)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = site_links(cell.source)
         course = {
             "index": INDEX,
             "is_index": False,
@@ -119,23 +131,22 @@ def build_site(folder: Path, source: Path = SOURCE) -> list[Path]:
         }
         pages[entry.href], _ = html.from_notebook_node(nb, resources={"course": course})
     index_course = {"index": INDEX, "is_index": True, "previous": None, "next": link(entries[0])}
-    pages[INDEX], _ = html.from_notebook_node(index_notebook(entries), resources={"course": index_course})
-
-    written = []
-    for name, body in pages.items():
-        write_atomically(folder / name, lambda tmp, body=body: tmp.write_text(body, encoding="utf-8"))
-        written.append(folder / name)
-    for stale in set(folder.glob("[0-9][0-9]_*.html")) - set(written):
-        stale.unlink()
-    return written
+    glossary = source.parent / "docs" / "glossary.md"
+    index = index_notebook(entries, glossary.exists())
+    pages[INDEX], _ = html.from_notebook_node(index, resources={"course": index_course})
+    if glossary.exists():
+        nb = new_notebook(cells=[new_markdown_cell(site_links(glossary.read_text(encoding="utf-8")))])
+        nb.metadata["title"] = "Glossary"
+        glossary_course = {"index": INDEX, "is_index": False, "previous": None, "next": None}
+        pages[GLOSSARY], _ = html.from_notebook_node(nb, resources={"course": glossary_course})
+    return write_files({folder / name: body for name, body in pages.items()}, folder.glob("[0-9][0-9]_*.html"))
 
 
 def main(args: list[str]) -> int:
     """Build the site in the folder given (default site/) and say where its index is."""
-    if len(args) > 1 or args[:1] in (["-h"], ["--help"]):
-        print(__doc__)
-        return 2
-    folder = Path(args[0]) if args else ROOT / "site"
+    parser = argument_parser(__spec__.name, __doc__)
+    parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "site", help="where to write it (site/)")
+    folder = parser.parse_args(args).folder
     written = build_site(folder)
     index = folder / INDEX
     print(f"{len(written) - 1} notebook pages and the index in {display_path(folder)}/; open {display_path(index)}")

@@ -1,9 +1,10 @@
 """The notebooks' rulebook: stored clean, so that a re-run changes only what really changed, and built the course's way.
 
-Usage: python -m scripts.check_notebooks [NOTEBOOK ...]   (`make lint`: every course notebook)
-
-Each rule below is one function that returns the problems it finds in one notebook; the
-policy they enforce, and why, is in CONTRIBUTING.md ("Notebook conventions", "Notebook diffs").
+Each rule below is one function that returns the problems it finds in one notebook (most read it parsed, a few
+its text); the policy they enforce, and why, is in CONTRIBUTING.md ("Notebook conventions", "Notebook diffs").
+nb-clean, the well-kept tool for notebook hygiene, checks the cell metadata; the course's own code checks
+what nb-clean cannot express (which notebook and output metadata may stay, execution in order) and the
+course's structure.
 `make lint`, tests/test_notebooks.py and the site (scripts/build_site.py) all read these rules. Exit status 1 and one
 line per problem (notebook, cell, what is wrong, what to do) when any rule fails.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -22,15 +24,15 @@ from pathlib import Path
 import nbformat
 
 from helpers.paths import display_path
-from scripts.course import STORED_KERNELSPEC, course_notebooks
+from scripts.course import STORED_KERNELSPEC, WIDGET_VIEW, argument_parser, course_notebooks
 
 KERNEL_NAME, KERNEL_DISPLAY_NAME = STORED_KERNELSPEC["name"], STORED_KERNELSPEC["display_name"]
 
 MAX_PNG_BYTES = 150_000
 NOTEBOOK_METADATA = {"kernelspec", "language_info"}
-CELL_METADATA = {"tags", "jupyter"}
 JUPYTER_CELL_METADATA = {"source_hidden", "outputs_hidden"}
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# nb-clean keeps outputs, execution counts and notebook metadata (checked below), and of a cell's metadata only these.
+NB_CLEAN = ["-o", "-c", "-n", "--preserve-cell-metadata-field", "tags", "--preserve-cell-metadata-field", "jupyter"]
 ALT_TEXT = "alt"  # output metadata {"image/png": {"alt": ...}}: a figure's text alternative (helpers.plots)
 
 MACHINE_PATH = re.compile(r"(?<![\w.~])(/(root|home|Users|tmp|work|mnt|private|var/folders)/|[A-Za-z]:\\\\?Users\\)")
@@ -89,24 +91,20 @@ def check_validity(nb: dict) -> list[Problem]:
     return []
 
 
-def check_layout(nb: dict, raw: str) -> list[Problem]:
+def check_layout(raw: str) -> list[Problem]:
     """The JSON layout JupyterLab, nbformat and ruff write, so that saving again changes no byte."""
-    if raw != nbformat.writes(nbformat.from_dict(nb)) + "\n":
+    if raw != nbformat.writes(nbformat.from_dict(json.loads(raw))) + "\n":
         return [Problem("layout", "notebook", "not in nbformat's JSON layout; save it in JupyterLab or run `make run`")]
     return []
 
 
-def check_kernel(nb: dict, raw: str) -> list[Problem]:
+def check_kernel(nb: dict) -> list[Problem]:
     """Every notebook names `python3`: Colab opens it without a notice, `make lab` runs the course kernel."""
     spec = nb.get("metadata", {}).get("kernelspec", {})
-    if spec.get("name") != KERNEL_NAME or spec.get("display_name") != KERNEL_DISPLAY_NAME:
-        found = f"{spec.get('name')!r} ({spec.get('display_name')!r})"
-        return [
-            Problem(
-                "kernel", "metadata", f"kernel is {found}; `make colab` stores {KERNEL_DISPLAY_NAME!r} ({KERNEL_NAME})"
-            )
-        ]
-    return []
+    if spec.get("name") == KERNEL_NAME and spec.get("display_name") == KERNEL_DISPLAY_NAME:
+        return []
+    found, wanted = f"{spec.get('name')!r} ({spec.get('display_name')!r})", f"{KERNEL_DISPLAY_NAME!r} ({KERNEL_NAME})"
+    return [Problem("kernel", "metadata", f"kernel is {found}; `make colab` stores {wanted}")]
 
 
 def alt_text(output: dict) -> str | None:
@@ -127,18 +125,34 @@ def extra_output_metadata(output: dict) -> list[str]:
     return sorted(extra)
 
 
-def check_metadata(nb: dict, raw: str) -> list[Problem]:
-    """No volatile or personal metadata: widget state, timings, scroll state, editor settings."""
+def check_clean(raw: str) -> list[Problem]:
+    """nb-clean finds no cell metadata but tags and `jupyter`, and no transient metadata (signature, trusted)."""
+    nb_clean = Path(sys.executable).with_name("nb-clean")  # installed with the course's tools (`make setup`)
+    try:
+        run = subprocess.run([nb_clean, "check", *NB_CLEAN], input=raw, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        return [Problem("metadata", "notebook", f"no {display_path(nb_clean)}: run `make setup`")]
+    fix = f"`{display_path(nb_clean)} clean {' '.join(NB_CLEAN)} NOTEBOOK` removes it"
+    problems = []
+    for line in run.stdout.splitlines():  # "stdin cell 3: metadata ExecuteTime", cells counted from 0
+        cell, what = re.fullmatch(r"stdin (?:cell (\d+): )?(.*)", line).groups()
+        problems.append(Problem("metadata", f"cell {int(cell) + 1}" if cell else "notebook", f"{what}: {fix}"))
+    if run.returncode > 1:
+        problems.append(Problem("metadata", "notebook", f"nb-clean could not check it: {run.stderr.strip()}"))
+    return problems
+
+
+def check_metadata(nb: dict) -> list[Problem]:
+    """No volatile or personal metadata: widget state, scroll state, output metadata but a figure's text alternative."""
     problems = []
     extra = set(nb.get("metadata", {})) - NOTEBOOK_METADATA
     if extra:
         problems.append(Problem("metadata", "metadata", f"remove notebook metadata {sorted(extra)}"))
     for i, cell in enumerate(nb["cells"]):
-        meta = cell.get("metadata", {})
-        jupyter = {f"jupyter.{key}" for key in set(meta.get("jupyter", {})) - JUPYTER_CELL_METADATA}
-        extra = (set(meta) - CELL_METADATA) | jupyter
+        extra = set(cell.get("metadata", {}).get("jupyter", {})) - JUPYTER_CELL_METADATA
         if extra:
-            problems.append(Problem("metadata", cell_name(i, cell), f"remove cell metadata {sorted(extra)}"))
+            extra = [f"jupyter.{key}" for key in sorted(extra)]
+            problems.append(Problem("metadata", cell_name(i, cell), f"remove cell metadata {extra}"))
         for output in cell.get("outputs", []):
             extra = extra_output_metadata(output)
             if extra:
@@ -146,22 +160,19 @@ def check_metadata(nb: dict, raw: str) -> list[Problem]:
     return problems
 
 
-def check_figures(nb: dict, raw: str) -> list[Problem]:
+def check_figures(nb: dict) -> list[Problem]:
     """Every stored figure has a text alternative, which the site shows as the image's `alt`."""
+    advice = ("a figure without a text alternative; return it from a helpers.plots function, or show it with "
+              "helpers.show_figure(fig, alt=...) saying what it shows and its point")  # fmt: skip
     return [
-        Problem(
-            "figures",
-            name,
-            "a figure without a text alternative; return it from a helpers.plots function, or show it with "
-            "helpers.show_figure(fig, alt=...) saying what it shows and its point",
-        )
+        Problem("figures", name, advice)
         for name, cell in code_cells(nb)
         for output in cell["outputs"]
         if "image/png" in output.get("data", {}) and not (alt_text(output) or "").strip()
     ]
 
 
-def check_execution(nb: dict, raw: str) -> list[Problem]:
+def check_execution(nb: dict) -> list[Problem]:
     """Executed top to bottom in one fresh kernel: counts 1, 2, 3 ... on the non-empty code cells."""
     cells = [(name, cell) for name, cell in code_cells(nb) if "".join(cell["source"]).strip()]
     counts = [cell.get("execution_count") for _, cell in cells]
@@ -175,7 +186,7 @@ def check_execution(nb: dict, raw: str) -> list[Problem]:
     return problems
 
 
-def check_errors(nb: dict, raw: str) -> list[Problem]:
+def check_errors(nb: dict) -> list[Problem]:
     """No error and no stderr stored (log lines and warnings belong in no notebook)."""
     problems = []
     for name, cell in code_cells(nb):
@@ -189,7 +200,7 @@ def check_errors(nb: dict, raw: str) -> list[Problem]:
     return problems
 
 
-def check_paths(nb: dict, raw: str) -> list[Problem]:
+def check_paths(nb: dict) -> list[Problem]:
     """No machine's absolute paths (they name a person's home and change between machines)."""
     problems = []
     if MACHINE_PATH.search(json.dumps(nb.get("metadata", {}))):
@@ -198,9 +209,8 @@ def check_paths(nb: dict, raw: str) -> list[Problem]:
         texts = ["".join(cell["source"])] + [t for o in cell.get("outputs", []) for t in output_texts(o)]
         found = next((m[0] for t in texts if (m := MACHINE_PATH.search(t))), None)
         if found:
-            problems.append(
-                Problem("paths", cell_name(i, cell), f"absolute path {found!r}; show it with helpers.display_path")
-            )
+            advice = f"absolute path {found!r}; show it with helpers.display_path"
+            problems.append(Problem("paths", cell_name(i, cell), advice))
     return problems
 
 
@@ -214,19 +224,19 @@ def _outputs_matching(nb: dict, pattern: re.Pattern, rule: str, advice: str) -> 
     return problems
 
 
-def check_addresses(nb: dict, raw: str) -> list[Problem]:
+def check_addresses(nb: dict) -> list[Problem]:
     """No memory addresses (`<object at 0x7f...>`): they differ on every run."""
     advice = "memory address {found} in an output; end the line with `;` or print less"
     return _outputs_matching(nb, MEMORY_ADDRESS, "addresses", advice)
 
 
-def check_durations(nb: dict, raw: str) -> list[Problem]:
+def check_durations(nb: dict) -> list[Problem]:
     """No wall-clock times (`2.1 s`, `4ms/step`): they differ on every run; time things in a benchmark."""
     advice = "a duration ({found!r}) is stored; it changes on every run: print none"
     return _outputs_matching(nb, DURATION, "durations", advice)
 
 
-def check_images(nb: dict, raw: str) -> list[Problem]:
+def check_images(nb: dict) -> list[Problem]:
     """Images are PNG (binary, so a diff shows only that it changed) and each under MAX_PNG_BYTES."""
     problems = []
     for name, cell in code_cells(nb):
@@ -239,18 +249,12 @@ def check_images(nb: dict, raw: str) -> list[Problem]:
                     if not png.startswith(b"\x89PNG"):
                         problems.append(Problem("images", name, "image/png output is not a PNG"))
                     elif len(png) > MAX_PNG_BYTES:
-                        problems.append(
-                            Problem(
-                                "images",
-                                name,
-                                f"PNG of {len(png) / 1000:.0f} kB (limit {MAX_PNG_BYTES / 1000:.0f} kB); "
-                                "make the figure smaller or show fewer images",
-                            )
-                        )
+                        size = f"PNG of {len(png) / 1000:.0f} kB (limit {MAX_PNG_BYTES / 1000:.0f} kB)"
+                        problems.append(Problem("images", name, f"{size}; make the figure smaller or show less"))
     return problems
 
 
-def check_widgets(nb: dict, raw: str) -> list[Problem]:
+def check_widgets(nb: dict) -> list[Problem]:
     """No widget views: each stores a model id that changes on every run, and its state is not stored."""
     return [
         Problem("widgets", name, "a widget view is stored (its model id changes on every run); clear that output")
@@ -259,7 +263,7 @@ def check_widgets(nb: dict, raw: str) -> list[Problem]:
     ]
 
 
-def check_solutions(nb: dict, raw: str) -> list[Problem]:
+def check_solutions(nb: dict) -> list[Problem]:
     """Solutions are collapsed in JupyterLab, so a reader tries first: the source of every solution cell
     (`jupyter.source_hidden`), and the outputs of every solution code cell (`jupyter.outputs_hidden`),
     which show the answer even under a collapsed source."""
@@ -307,7 +311,7 @@ def read_opening(nb: dict) -> tuple[str, str, str]:
     return title[1].strip(), goals[1].strip(), " ".join(time[1].split())
 
 
-def check_opening(nb: dict, raw: str) -> list[Problem]:
+def check_opening(nb: dict) -> list[Problem]:
     """A markdown cell opens the notebook with its title, what you will learn and how long it takes."""
     try:
         read_opening(nb)
@@ -330,51 +334,44 @@ def exercise_groups(cells: list[tuple[int, dict]]) -> list[tuple[list[tuple[int,
     return groups
 
 
-def check_exercises(nb: dict, raw: str) -> list[Problem]:
+def check_exercises(nb: dict) -> list[Problem]:
     """After '## Summary' and '## Exercises': numbered exercises, each followed by its solution."""
     cells = nb["cells"]
     starts = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and EXERCISES.search(source(c))]
     if len(starts) != 1:
-        return [
-            Problem("exercises", "notebook", f"{len(starts)} markdown cells have the heading '## Exercises'; one must")
-        ]
-    start = starts[0]
-    problems = []
+        return [Problem("exercises", "notebook", f"one markdown cell must be '## Exercises', not {len(starts)}")]
+    start, problems = starts[0], []
+
+    def problem(i: int, message: str) -> None:
+        problems.append(Problem("exercises", cell_name(i, cells[i]), message))
+
     before = "\n".join([source(c) for c in cells[:start]] + [source(cells[start]).split("## Exercises")[0]])
     if not SUMMARY.search(before):
-        problems.append(
-            Problem("exercises", cell_name(start, cells[start]), "put a '## Summary' before '## Exercises'")
-        )
+        problem(start, "put a '## Summary' before '## Exercises'")
     section = list(enumerate(cells))[start + 1 : -1]
     for i, cell in section:
         if len(tags(cell) & EXERCISE_TAGS) != 1:
-            problems.append(Problem("exercises", cell_name(i, cell), "tag it either exercise or solution"))
-    for i, cell in [*list(enumerate(cells))[: start + 1], (len(cells) - 1, cells[-1])]:
-        if tags(cell) & EXERCISE_TAGS:
-            problems.append(
-                Problem("exercises", cell_name(i, cell), "exercise and solution cells belong in '## Exercises'")
-            )
+            problem(i, "tag it either exercise or solution")
+    for i in [*range(start + 1), len(cells) - 1]:
+        if tags(cells[i]) & EXERCISE_TAGS:
+            problem(i, "exercise and solution cells belong in '## Exercises'")
     groups = exercise_groups(section)
     if not groups or "exercise" not in tags(section[0][1]):
-        return [*problems, Problem("exercises", cell_name(start, cells[start]), "an exercise must follow the heading")]
+        problem(start, "an exercise must follow the heading")
+        return problems
     for n, (exercise, solutions) in enumerate(groups, 1):
         i, first = exercise[0]
         if first["cell_type"] != "markdown" or not source(first).startswith(f"### Exercise {n}: "):
-            problems.append(Problem("exercises", cell_name(i, first), f"start it with '### Exercise {n}: <title>'"))
+            problem(i, f"start it with '### Exercise {n}: <title>'")
         if not any(cell["cell_type"] == "code" for _, cell in solutions):
-            problems.append(
-                Problem("exercises", cell_name(i, first), f"exercise {n} needs a solution with code after it")
-            )
-        if solutions and solutions[0][1]["cell_type"] == "markdown":
-            j, cell = solutions[0]
-            if not source(cell).startswith("**Solution.**"):
-                problems.append(
-                    Problem("exercises", cell_name(j, cell), "start a markdown solution with '**Solution.**'")
-                )
+            problem(i, f"exercise {n} needs a solution with code after it")
+        j, answer = solutions[0] if solutions else (i, {"cell_type": "code"})
+        if answer["cell_type"] == "markdown" and not source(answer).startswith("**Solution.**"):
+            problem(j, "start a markdown solution with '**Solution.**'")
     return problems
 
 
-def check_try_next(nb: dict, raw: str) -> list[Problem]:
+def check_try_next(nb: dict) -> list[Problem]:
     """The last cell, '## Try this next', offers one to three numbered ideas (no solutions)."""
     if not nb["cells"]:
         return [Problem("try-next", "notebook", f"end the notebook with a markdown cell '{TRY_NEXT}'")]
@@ -387,8 +384,9 @@ def check_try_next(nb: dict, raw: str) -> list[Problem]:
     return []
 
 
-RULES: dict[str, Callable[[dict, str], list[Problem]]] = {
-    "layout": check_layout,
+# The rules that read the notebook as text, and those that read it parsed.
+TEXT_RULES: dict[str, Callable[[str], list[Problem]]] = {"layout": check_layout, "metadata": check_clean}
+RULES: dict[str, Callable[[dict], list[Problem]]] = {
     "kernel": check_kernel,
     "metadata": check_metadata,
     "execution": check_execution,
@@ -418,15 +416,16 @@ def check_notebook(path: Path) -> list[Problem]:
     problems = check_validity(nb)
     if problems:
         return problems  # the other rules read the notebook's structure: fix this first
-    return [problem for rule in RULES.values() for problem in rule(nb, raw)]
+    return [problem for rule in TEXT_RULES.values() for problem in rule(raw)] + [
+        problem for rule in RULES.values() for problem in rule(nb)
+    ]
 
 
-def main(paths: list[str]) -> int:
+def main(args: list[str]) -> int:
     """Check each notebook given (all the course's if none); print every problem; exit 1 if there was any."""
-    if paths[:1] in (["-h"], ["--help"]):
-        print(__doc__)
-        return 2
-    paths = paths or [str(path) for path in course_notebooks()]
+    parser = argument_parser(__spec__.name, __doc__)
+    parser.add_argument("notebooks", nargs="*", help="notebooks to check (default: every course notebook)")
+    paths = parser.parse_args(args).notebooks or [str(path) for path in course_notebooks()]
     failed = 0
     for name in paths:
         for problem in check_notebook(Path(name)):

@@ -1,8 +1,5 @@
 """The compatibility run (`make test-compat`): every notebook, alone, in environments the course did not build.
 
-Usage: python -m scripts.compat [ENV ...] [NOTEBOOK ...]
-       (default: every environment in ENVIRONMENTS, every notebook; e.g. `colab 08_your_own_digits.ipynb`)
-
 Each environment is a virtualenv made with a Python found on this machine (PATH or pyenv), with
 packages installed as another platform would have them: "colab" is Colab's published runtime,
 "lowest" the lowest version of each of the helpers' requirements in pyproject.toml, on the oldest
@@ -43,7 +40,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from scripts.course import ROOT, course_notebooks, pyproject
+from scripts.course import ROOT, argument_parser, course_notebooks, pyproject
 
 CACHE_ENV, REPO_ENV = "MNIST_COURSE_COMPAT_CACHE", "MNIST_COURSE_REPO"
 # The packages a platform brings; the notebooks must leave every one of them as it was.
@@ -224,12 +221,15 @@ def run_notebook(env: Environment, venv: Path, notebook: Path, work: Path, repo:
 
 def main(args: list[str]) -> int:
     """Build the environments, run the notebooks in each, print their times and the Pythons not tested."""
-    names = [a for a in args if not a.endswith(".ipynb")]
-    chosen = [Path(a).name for a in args if a.endswith(".ipynb")]
+    parser = argument_parser(__spec__.name, __doc__)
+    parser.add_argument("choice", nargs="*", help=f"environments ({', '.join(ENVIRONMENTS)}) and notebooks to run "
+                        "(default: all; e.g. `colab 08_your_own_digits.ipynb`)")  # fmt: skip
+    choice = parser.parse_args(args).choice
+    names = [a for a in choice if not a.endswith(".ipynb")]
+    chosen = [Path(a).name for a in choice if a.endswith(".ipynb")]
     notebooks = [p for p in course_notebooks() if not chosen or p.name in chosen]
     if set(names) - set(ENVIRONMENTS) or len(notebooks) < len(chosen) or not notebooks:
-        print(__doc__)
-        return 2
+        parser.error("no such environment or notebook")
     envs = [ENVIRONMENTS[name]() for name in (names or ENVIRONMENTS)]
     cache = Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "mnist-course" / "compat")).expanduser()
     cache.mkdir(parents=True, exist_ok=True)

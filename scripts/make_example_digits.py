@@ -5,8 +5,9 @@ paper, coloured pen and paper, off-centre on a wide page, a transparent backgrou
 board, a thick marker, a faint pencil), so its true label is known. The pictures in
 notebooks/examples/drawn/ are made from no MNIST image at all: each digit is a few pen strokes,
 written as a hand would (points along lines and arcs, with some wobble, slant and size of each
-writer), rendered by the drawing pad's own renderer. Run `make examples` to remake both sets;
-the output is the same on every run.
+writer), rendered by the drawing pad's own renderer. notebooks/examples/not_digits/ holds letters
+and shapes drawn the same way, which are no digit at all. Run `make examples` to remake the three
+sets; the output is the same on every run.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from helpers.paths import examples_dir, write_atomically
 
 OUT = examples_dir()
 DRAWN = "drawn"  # the subfolder of OUT for the digits drawn with strokes
+NOT_DIGITS = "not_digits"  # the subfolder of OUT for letters and shapes drawn with strokes
 
 
 def _enlarge(digit: np.ndarray, size: int) -> np.ndarray:
@@ -129,19 +131,41 @@ STROKES: dict[int, list[Stroke]] = {
     9: [_arc(138, 96, 54, 46, 0, 365, 30) + _line((192, 96), (176, 244))],
 }
 
+# Letters and shapes that are no digit (letters that look like one, such as O, I, S, Z or B, left out).
+SHAPES: dict[str, list[Stroke]] = {
+    "A": [_line((80, 240), (140, 40), (200, 240)), _line((105, 160), (175, 160))],
+    "E": [_line((190, 45), (95, 45), (95, 240), (190, 240)), _line((95, 140), (170, 140))],
+    "F": [_line((190, 45), (95, 45), (95, 240)), _line((95, 140), (170, 140))],
+    "H": [_line((90, 45), (90, 240)), _line((190, 45), (190, 240)), _line((90, 140), (190, 140))],
+    "K": [_line((95, 45), (95, 240)), _line((190, 45), (95, 150), (195, 240))],
+    "M": [_line((70, 240), (80, 45), (140, 170), (200, 45), (210, 240))],
+    "N": [_line((85, 240), (85, 45), (195, 240), (195, 45))],
+    "R": [_line((95, 240), (95, 45)) + _arc(120, 92, 60, 47, -90, 90) + _line((120, 139), (200, 240))],
+    "T": [_line((70, 50), (210, 50)), _line((140, 50), (140, 240))],
+    "W": [_line((55, 50), (95, 240), (140, 110), (185, 240), (225, 50))],
+    "X": [_line((80, 45), (200, 240)), _line((200, 45), (80, 240))],
+    "Y": [_line((80, 45), (140, 140), (200, 45)), _line((140, 140), (140, 240))],
+    "bar": [_line((50, 140), (230, 140))],
+    "plus": [_line((60, 140), (220, 140)), _line((140, 60), (140, 220))],
+    "square": [_line((70, 70), (210, 70), (210, 210), (70, 210), (70, 70))],
+    "triangle": [_line((140, 50), (230, 220), (50, 220), (140, 50))],
+    "star": [_line((140, 40), (200, 230), (45, 110), (235, 110), (80, 230), (140, 40))],
+    "wave": [[(x, 140 + 40 * np.sin(x / 20)) for x in np.linspace(40, 240, 40)]],
+}
+
 # Two writers: one upright, one slanted, wider pen, and a little smaller.
 WRITERS = {"upright": {"slant": 0.0, "scale": 1.0, "width": 22}, "slanted": {"slant": 0.25, "scale": 0.85, "width": 28}}
 
 
-def drawn(digit: int, writer: str, rng: np.random.Generator) -> Image.Image:
-    """A digit drawn with strokes by one of the WRITERS, with a wobble of a few pixels (grayscale)."""
+def drawn(strokes: list[Stroke], writer: str, rng: np.random.Generator) -> Image.Image:
+    """Strokes (a digit's or a shape's) drawn by one of the WRITERS, with a wobble of a few pixels (grayscale)."""
     style, centre = WRITERS[writer], SIZE / 2
-    strokes = []
-    for stroke in STROKES[digit]:
+    written = []
+    for stroke in strokes:
         points = np.asarray(stroke) + np.cumsum(rng.normal(0, 0.8, (len(stroke), 2)), axis=0)  # a hand drifts
         x, y = (points[:, 0] - centre) * style["scale"], (points[:, 1] - centre) * style["scale"]
-        strokes.append(list(zip(centre + x - style["slant"] * y, centre + y, strict=True)))
-    return Image.fromarray(render_strokes(strokes, width=style["width"]))
+        written.append(list(zip(centre + x - style["slant"] * y, centre + y, strict=True)))
+    return Image.fromarray(render_strokes(written, width=style["width"]))
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -168,12 +192,21 @@ def main() -> int:
     for writer in WRITERS:
         for digit in range(10):
             name = f"{digit}_{writer}.png"
-            data = png_bytes(drawn(digit, writer, rng))
+            data = png_bytes(drawn(STROKES[digit], writer, rng))
             write_atomically(OUT / DRAWN / name, lambda tmp, data=data: tmp.write_bytes(data))
             drawn_rows.append({"file": name, "label": digit, "writer": writer})
     write_csv(OUT / DRAWN / "labels.csv", drawn_rows)
+    shape_rows = []
+    for writer in WRITERS:
+        for shape, strokes in SHAPES.items():
+            name = f"{shape}_{writer}.png"
+            data = png_bytes(drawn(strokes, writer, rng))
+            write_atomically(OUT / NOT_DIGITS / name, lambda tmp, data=data: tmp.write_bytes(data))
+            shape_rows.append({"file": name, "shape": shape, "writer": writer})
+    write_csv(OUT / NOT_DIGITS / "labels.csv", shape_rows)
     shown = OUT.relative_to(OUT.parents[1])
-    print(f"wrote {len(rows)} pictures to {shown} and {len(drawn_rows)} drawn digits to {shown / DRAWN}")
+    print(f"wrote {len(rows)} pictures to {shown}, {len(drawn_rows)} drawn digits to {shown / DRAWN}", end=" ")
+    print(f"and {len(shape_rows)} letters and shapes to {shown / NOT_DIGITS}")
     return 0
 
 

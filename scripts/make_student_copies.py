@@ -1,14 +1,12 @@
 """Write the student copies of the course notebooks: the same notebooks without their solutions.
 
-Usage: python -m scripts.make_student_copies [FOLDER]   (`make student`; FOLDER defaults to student/)
-
-Each notebook in notebooks/ is copied to FOLDER/notebooks/ through nbconvert's preprocessors: a
-TagRemovePreprocessor drops every cell tagged `solution`, and the outputs of the cells tagged
-`exercise` are cleared; the lesson's outputs stay, so a student can read a notebook before running
-it. The other files in notebooks/ (pictures a notebook opens) are copied as they are, so a copy
-finds them at the same relative paths; data and models are found through the `helpers` package,
-as from notebooks/. Every file is written atomically, and copies of notebooks that no longer exist
-are removed.
+Each notebook in notebooks/ is copied to FOLDER/notebooks/ (FOLDER: student/ unless given) through
+nbconvert's preprocessors: a TagRemovePreprocessor drops every cell tagged `solution`, and the outputs
+of the cells tagged `exercise` are cleared; the lesson's outputs stay, so a student can read a notebook
+before running it. The other files in notebooks/ (pictures a notebook opens) are copied as they are, so
+a copy finds them at the same relative paths, and so is the glossary the notebooks link to (FOLDER/docs/);
+data and models are found through the `helpers` package, as from notebooks/. Every file is written
+atomically, and copies of notebooks that no longer exist are removed.
 """
 
 from __future__ import annotations
@@ -23,9 +21,9 @@ from nbconvert.exporters import NotebookExporter
 from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
 from nbformat import NotebookNode
 
-from helpers.paths import display_path, write_atomically
+from helpers.paths import display_path
 from scripts.course import NOTEBOOKS as SOURCE
-from scripts.course import ROOT, course_notebooks
+from scripts.course import ROOT, argument_parser, course_notebooks, write_files
 
 SOLUTION, EXERCISE = "solution", "exercise"
 
@@ -134,26 +132,22 @@ def make_student_copies(folder: Path, source: Path = SOURCE) -> list[Path]:
         raise FileNotFoundError(f"no course notebooks (NN_name.ipynb) in {source}")
     target = folder / "notebooks"
     exporter = student_exporter()
-    written = []
-    for path in notebooks:
-        body, _ = exporter.from_filename(str(path))
-        copy = target / path.name
-        write_atomically(copy, lambda tmp, body=body: tmp.write_text(body, encoding="utf-8"))
-        written.append(copy)
-    for path in assets(source):
-        data = path.read_bytes()
-        write_atomically(target / path.relative_to(source), lambda tmp, data=data: tmp.write_bytes(data))
-    for stale in set(course_notebooks(target)) - set(written):
+    copies = write_files({target / path.name: exporter.from_filename(str(path))[0] for path in notebooks})
+    assets_copied = {target / path.relative_to(source): path.read_bytes() for path in assets(source)}
+    glossary = source.parent / "docs" / "glossary.md"  # each notebook links to it, at ../docs/glossary.md
+    if glossary.exists():
+        assets_copied[folder / "docs" / "glossary.md"] = glossary.read_bytes()
+    write_files(assets_copied)
+    for stale in set(course_notebooks(target)) - set(copies):
         stale.unlink()
-    return written
+    return copies
 
 
 def main(args: list[str]) -> int:
     """Write the copies to the folder given (default student/) and say where they are."""
-    if len(args) > 1 or args[:1] in (["-h"], ["--help"]):
-        print(__doc__)
-        return 2
-    folder = Path(args[0]) if args else ROOT / "student"
+    parser = argument_parser(__spec__.name, __doc__)
+    parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "student", help="where to write them (student/)")
+    folder = parser.parse_args(args).folder
     copies = make_student_copies(folder)
     shown = display_path(copies[0].parent)
     print(f"{len(copies)} student notebooks (solutions removed) in {shown}/")

@@ -1,7 +1,5 @@
 """Execute the course notebooks in order, in place, and export the figures the README shows.
 
-Usage: python -m scripts.run_notebooks [NOTEBOOK ...]   (`make run`: every course notebook, in order)
-
 Each notebook runs in a fresh `mnist-course` kernel with the notebooks folder as its working
 directory. Its file is replaced only once it has run to the end: a failed or interrupted run
 leaves the stored notebook as it was. A cell tagged `export-figure=NAME` has its image saved to
@@ -20,11 +18,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from helpers.paths import write_atomically
-from scripts.course import KERNEL, ROOT, course_notebooks
+from scripts.course import KERNEL, ROOT, WIDGET_VIEW, argument_parser, course_notebooks
 
 IMAGES = ROOT / "docs" / "images"
 TAG = "export-figure="
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def execute(path: Path) -> nbformat.NotebookNode:
@@ -69,12 +66,11 @@ def export_figures(nb: nbformat.NotebookNode) -> list[Path]:
     return saved
 
 
-def main(paths: list[str]) -> int:
+def main(args: list[str]) -> int:
     """Execute each notebook given (all the course's if none) in turn; stop at the first that fails."""
-    if paths[:1] in (["-h"], ["--help"]):
-        print(__doc__)
-        return 2
-    paths = paths or [str(path) for path in course_notebooks()]
+    parser = argument_parser(__spec__.name, __doc__)
+    parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: every course notebook, in order)")
+    paths = parser.parse_args(args).notebooks or [str(path) for path in course_notebooks()]
     total = time.perf_counter()
     for i, name in enumerate(paths, 1):
         path = Path(name)

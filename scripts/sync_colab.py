@@ -1,7 +1,5 @@
 """Keep every notebook ready for Colab, all from the one repository address in pyproject.toml (`make colab`).
 
-Usage: python -m scripts.sync_colab [--check]
-
 For each notebook `notebooks/NN_*.ipynb` it writes:
 - the kernel `python3` ("Python 3"), which Colab and every Jupyter know (`make lab`, `make run` and
   `make test` still run the course's own kernel: `helpers.kernel` registers it under that name too);
@@ -24,7 +22,7 @@ import sys
 import nbformat
 
 from helpers.paths import write_atomically
-from scripts.course import ROOT, STORED_KERNELSPEC, course_notebooks, pyproject
+from scripts.course import ROOT, STORED_KERNELSPEC, argument_parser, course_notebooks, pyproject
 
 README = ROOT / "README.md"
 REPO_ENV = "MNIST_COURSE_REPO"
@@ -116,10 +114,9 @@ def sync_readme(text: str, repo: str) -> str:
 
 def main(args: list[str]) -> int:
     """Bring the notebooks and the README in step (or, with --check, list what is out of step)."""
-    if args not in ([], ["--check"]):
-        print(__doc__)
-        return 2
-    check, repo, stale = args == ["--check"], repository(), []
+    parser = argument_parser(__spec__.name, __doc__)
+    parser.add_argument("--check", action="store_true", help="change nothing; fail if anything is out of step")
+    check, repo, stale = parser.parse_args(args).check, repository(), []
     for path in course_notebooks():
         raw = path.read_text(encoding="utf-8")
         nb = sync_notebook(nbformat.reads(raw, as_version=4), repo, path.relative_to(ROOT).as_posix())

@@ -164,24 +164,28 @@ def test_each_rule_catches_its_problem(tmp_path: Path, rule: str, what: str, mut
     assert rules_broken(tmp_path, nb) == {rule}
 
 
-def test_every_rule_has_a_failing_case() -> None:
-    tested_here = {rule for rule, _, _ in MUTATIONS} | {"layout"}  # layout: the test below
-    assert tested_here == {"valid", *check_notebooks.RULES}
-
-
-def test_duplicate_cell_ids_are_caught(tmp_path: Path) -> None:
+def duplicate_ids() -> str:
     nb = clean_notebook()
     nb.cells[1].id = nb.cells[0].id  # written as JSON: nbformat.write would quietly renumber it
-    assert rules_broken(tmp_path, {}, raw=json.dumps(nb, indent=1, sort_keys=True) + "\n") == {"valid"}
+    return json.dumps(nb, indent=1, sort_keys=True) + "\n"
 
 
-def test_layout_other_than_nbformats_is_caught(tmp_path: Path) -> None:
-    raw = json.dumps(clean_notebook(), indent=2) + "\n"
-    assert rules_broken(tmp_path, {}, raw=raw) == {"layout"}
+# Notebooks broken as text, where nbformat.write would repair or refuse what is broken.
+TEXTS: list[tuple[str, str, Callable[[], str]]] = [
+    ("valid", "duplicate cell ids", duplicate_ids),
+    ("valid", "not JSON", lambda: '{"cells": ['),
+    ("layout", "a layout other than nbformat's", lambda: json.dumps(clean_notebook(), indent=2) + "\n"),
+]
 
 
-def test_a_file_that_is_not_json_is_one_problem(tmp_path: Path) -> None:
-    assert rules_broken(tmp_path, {}, raw='{"cells": [') == {"valid"}
+@pytest.mark.parametrize(("rule", "what", "text"), TEXTS, ids=[f"{r}: {w}" for r, w, _ in TEXTS])
+def test_each_rule_catches_its_problem_in_text(tmp_path: Path, rule: str, what: str, text: Callable[[], str]) -> None:
+    assert rules_broken(tmp_path, {}, raw=text()) == {rule}
+
+
+def test_every_rule_has_a_failing_case() -> None:
+    tested_here = {rule for rule, _, _ in MUTATIONS + TEXTS}
+    assert tested_here == {"valid", *check_notebooks.TEXT_RULES, *check_notebooks.RULES}
 
 
 def test_main_prints_each_problem_with_its_place_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

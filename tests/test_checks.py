@@ -25,16 +25,16 @@ def lowest_threshold(confidence: np.ndarray, correct: np.ndarray) -> float:
 
 # The worked solutions' answers, as the stored notebooks compute them (on this CPU where they depend on it).
 WORKED = {
-    "01.1": (np.int64(5), np.int64(1)),
-    "01.2": np.float64(164.5507708768858),
+    "01.1": (np.int64(5), np.int64(1), "rarest"),
+    "01.2": (np.float64(164.5507708768858), "top"),
     "01.3": (0, 0),
     "02.1": 101_770,
-    "02.2": 535_818,
-    "02.3": np.float32(0.1),
+    "02.2": (535_818, "first"),
+    "02.3": (np.float32(0.1), "biases"),
     "03.1": 32,
     "03.2": 0.8485,
     "03.3": (0.00443, "last"),
-    "04.1": np.int64(517),
+    "04.1": (np.int64(535), "some"),
     "04.2": by_hand,
     "04.3": lowest_threshold,
     "05.1": -0.02068368820662414,
@@ -45,24 +45,25 @@ WORKED = {
     "06.3": "dropout",
     "07.1": [832, 51_264, 131_200, 1_290],
     "07.2": [24, 12, 8, 4],
-    "07.3": 20,
+    "07.3": (23, "fewer"),
     "08.1": 10,
     "08.2": 0.8665,
     "08.3": 0.613,
+    "08.4": (0.025, 0.25, "distance"),
 }
 
 # Plausible mistakes: a neighbouring digit, the wrong quantity, a swapped formula, a fraction for points.
 WRONG = {
-    "01.1": (1, 5),
-    "01.2": -164.55,
+    "01.1": (5, 1, "most common"),
+    "01.2": (164.55, "middle"),
     "01.3": (0, 1),
     "02.1": 101_632,
-    "02.2": 535_808,
-    "02.3": 0.0,
+    "02.2": (535_818, "second"),
+    "02.3": (0.1, "weights"),
     "03.1": 512,
     "03.2": 0.9236,
     "03.3": (0.0014, "last"),
-    "04.1": 204,
+    "04.1": (535, "none"),
     "04.2": lambda cm, d: (cm[d, d] / cm[:, d].sum(), cm[d, d] / cm[d, :].sum(), 0.0),
     "04.3": lambda confidence, correct: 0.5,
     "05.1": 0.020684,  # the sign lost
@@ -73,10 +74,11 @@ WRONG = {
     "06.3": "none",
     "07.1": (832, 51_264, 131_072, 1_290),
     "07.2": (24, 12, 8),
-    "07.3": 49,
+    "07.3": (23, "more"),  # the two top pairs compared the wrong way round
     "08.1": 9,
     "08.2": 0.973,
     "08.3": 0.9735,
+    "08.4": (0.025, 0.25, "disagreement"),  # the criterion that flags fewer letters per false alarm
 }
 
 

@@ -10,14 +10,14 @@ import pytest
 from scripts import compat
 
 
-def test_lowest_environment_pins_each_lower_bound() -> None:
-    pins = compat.lowest_requirements()
-    for spec in compat.project()["dependencies"]:
-        assert spec.replace(">=", "==") in pins
-
-
-def test_lowest_environment_uses_the_oldest_python_allowed() -> None:
-    assert compat.oldest_python() == "3." + compat.project()["requires-python"].split(".")[1]
+def test_lowest_environment_pins_each_lower_bound_on_the_oldest_python_allowed(monkeypatch) -> None:
+    project = {"dependencies": ["numpy>=2.0.2", "keras >= 3.8.0"], "requires-python": " >= 3.12"}
+    monkeypatch.setattr(compat, "project", lambda: project)
+    assert compat.lowest_requirements() == ["numpy==2.0.2", "keras==3.8.0", "ipykernel"]
+    assert compat.oldest_python() == "3.12"
+    project["requires-python"] = "~=3.11"
+    with pytest.raises(ValueError, match="must read"):
+        compat.oldest_python()
 
 
 def test_an_upper_bound_or_a_missing_lower_bound_is_refused(monkeypatch) -> None:

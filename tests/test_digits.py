@@ -70,17 +70,18 @@ def test_the_shipped_examples_are_the_ones_the_script_makes(tmp_path: Path, monk
     shipped = sorted(str(p.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("*") if p.is_file())
     assert shipped == sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert len([name for name in shipped if name.startswith("drawn/") and name.endswith(".png")]) == 20
+    assert len([name for name in shipped if name.startswith("not_digits/") and name.endswith(".png")]) == 36
     for name in shipped:
         assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), f"run `make examples` ({name})"
 
 
-def test_drawn_digits_are_pen_strokes_not_enlarged_mnist_digits() -> None:
+def test_drawn_digits_and_shapes_are_pen_strokes_not_enlarged_mnist_digits() -> None:
     """Rendered strokes are pure black on white; an enlarged MNIST digit has its gray, anti-aliased edges."""
     for writer in examples.WRITERS:
-        for digit in range(10):
-            picture = np.asarray(examples.drawn(digit, writer, np.random.default_rng(0)))
+        for strokes in [*examples.STROKES.values(), *examples.SHAPES.values()]:
+            picture = np.asarray(examples.drawn(strokes, writer, np.random.default_rng(0)))
             assert set(np.unique(picture)) == {0, 255}
-            assert 0.03 < (picture == 0).mean() < 0.3, "a digit's strokes, neither a dot nor a blot"
+            assert 0.02 < (picture == 0).mean() < 0.3, "strokes, neither a dot nor a blot"
 
 
 @pytest.mark.parametrize(

@@ -110,6 +110,24 @@ def test_the_reading_is_said_in_words_above_the_figure(pad: DigitPad) -> None:
     assert pad.message.value.startswith("The network reads a 3 (100% sure).")
 
 
+def test_a_caution_is_said_before_the_reading_only_when_the_input_earns_one() -> None:
+    """The caution sees the same MNIST-style input as the network; it speaks only when it returns a warning."""
+    seen: list[np.ndarray] = []
+
+    def wide(digit: np.ndarray) -> str | None:
+        seen.append(digit)
+        rows, cols = np.nonzero(digit)
+        return "Caution: wider than tall." if np.ptp(cols) > np.ptp(rows) else None
+
+    pad = DigitPad(FakeNetwork(), caution=wide)
+    draw(pad, (140, 40), (140, 240))  # a vertical bar
+    assert pad.message.value.startswith("The network reads a 3") and "Caution" not in pad.message.value
+    pad.clear()
+    draw(pad, (40, 140), (240, 140))  # a horizontal bar
+    assert pad.message.value.startswith("Caution: wider than tall. The network reads a 3 (100% sure).")
+    assert len(seen) == 2 and all(np.array_equal(a, b) for a, b in zip(seen, pad.predict.seen, strict=True))
+
+
 def test_moving_without_the_button_draws_nothing(pad: DigitPad) -> None:
     event(pad, "mouse_move", x=10, y=10)
     assert pad.strokes == [] and (pad.image() == 255).all()

@@ -111,6 +111,10 @@ def lab() -> Iterator[Lab]:
     trained = models_dir() / "dense_mnist.keras"  # saved by notebook 03 (`make test` runs it); else 08 trains one
     if trained.is_file():
         shutil.copy2(trained, models)
+    cnn = models_dir() / "cnn_mnist.keras"  # saved by notebook 07: 08's caution reads the CNN's features
+    if not cnn.is_file():
+        skip_or_fail(f"notebook 08 needs {cnn.name}, which notebook 07 saves: run it (`make run`) first")
+    shutil.copy2(cnn, models)
     for name, values in SETTINGS.items():
         path = folder / "config" / "lab" / "user-settings" / f"{name}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -389,6 +393,7 @@ def test_a_reader_draws_with_mouse_and_finger_undoes_clears_and_uploads(
         pad.mouse_stroke(SEVEN).perform()
         seven = pad.wait_for_figure("The network reads a 7")
     assert pad.ink(140, 60) > 0 and pad.ink(40, 200) == 0
+    assert "Caution" not in pad.text(), "a plain 7 is no reason for a caution"
 
     with steps("Clear"):
         pad.clear()
@@ -408,6 +413,13 @@ def test_a_reader_draws_with_mouse_and_finger_undoes_clears_and_uploads(
         pad.click("Undo")
         wait(browser, "the figure of the 1 again", lambda _: pad.figure() == one)
     assert "The network reads a 1" in pad.text() and pad.ink(80, 150) == 0 and pad.ink(145, 140) > 0
+    assert "Caution" not in pad.text()
+
+    with steps("Clear, then the bar alone, which is no digit: a caution before the reading"):
+        pad.clear()
+        pad.mouse_stroke(BAR).perform()
+        pad.wait_for_figure("Caution")
+    assert pad.text().startswith("Caution") and "The network reads a" in pad.text()
 
     with steps("Clear, then a 1 drawn down and out of the pad, released outside it"):
         pad.clear()

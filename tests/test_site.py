@@ -22,7 +22,7 @@ from tests.browser import headless_chromium, skip_or_fail
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"  # `make axe` (npm ci)
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]  # axe-core's tags for the WCAG 2.0 and 2.1 A and AA rules
 NOTEBOOKS = sorted(build_site.SOURCE.glob("[0-9][0-9]_*.ipynb"))
-PAGES = ["index.html"] + [path.with_suffix(".html").name for path in NOTEBOOKS]
+PAGES = ["index.html", build_site.GLOSSARY] + [path.with_suffix(".html").name for path in NOTEBOOKS]
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(20)).decode()
 DESKTOP, PHONE = (1200, 900), (360, 800)
 
@@ -137,6 +137,25 @@ def test_build_site_links_pages_folds_solutions_and_removes_stale_pages(tmp_path
     assert 'href="02_second.html"' in first and 'href="01_first.html"' in second and 'href="index.html"' in second
     assert "About 10 minutes in all" in index and "data:image/png;base64," in first
     assert "<script src=" not in first, "no script from the network"
+
+
+def test_links_between_notebooks_and_the_glossary_go_to_their_pages(tmp_path: Path) -> None:
+    source, docs = tmp_path / "notebooks", tmp_path / "docs"
+    source.mkdir()
+    docs.mkdir()
+    first = tiny_notebook("First", with_solution=False)
+    first.cells.append(new_markdown_cell("[notebook 02](02_second.ipynb#Intro), [glossary](../docs/glossary.md#epoch)"))
+    nbformat.write(first, source / "01_first.ipynb")
+    nbformat.write(tiny_notebook("Second", with_solution=False), source / "02_second.ipynb")
+    (docs / "glossary.md").write_text("# Glossary\n\n## epoch\n\nSee [notebook 01](../notebooks/01_first.ipynb#First).")
+    written = build_site.build_site(tmp_path / "site", source)
+    first_page, glossary, index = (tmp_path / "site" / n for n in ("01_first.html", build_site.GLOSSARY, "index.html"))
+    assert glossary in written
+    assert (
+        'href="02_second.html#Intro"' in first_page.read_text()
+        and 'href="glossary.html#epoch"' in first_page.read_text()
+    )
+    assert 'href="01_first.html#First"' in glossary.read_text() and 'href="glossary.html"' in index.read_text()
 
 
 def test_a_notebook_without_goals_is_refused(tmp_path: Path) -> None:

@@ -139,6 +139,8 @@ def test_copies_bring_the_notebooks_files_and_drop_stale_copies(tmp_path: Path) 
     source, folder = tmp_path / "notebooks", tmp_path / "student"
     (source / "examples").mkdir(parents=True)
     (source / "examples" / "7.png").write_bytes(b"\x89PNG seven")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "glossary.md").write_text("# Glossary")
     (source / ".ipynb_checkpoints").mkdir()
     (source / ".ipynb_checkpoints" / "01_a-checkpoint.ipynb").write_text("{}")
     exercise = nbformat.v4.new_code_cell("answer = 42", execution_count=2)
@@ -152,6 +154,7 @@ def test_copies_bring_the_notebooks_files_and_drop_stale_copies(tmp_path: Path) 
 
     assert student.make_student_copies(folder, source) == [folder / "notebooks" / "01_a.ipynb"]
     assert (folder / "notebooks" / "examples" / "7.png").read_bytes() == b"\x89PNG seven"
+    assert (folder / "docs" / "glossary.md").read_text() == "# Glossary"  # where the notebooks link to it
     assert not (folder / "notebooks" / "09_removed.ipynb").exists()
     assert not (folder / "notebooks" / ".ipynb_checkpoints").exists()
     copy = nbformat.read(folder / "notebooks" / "01_a.ipynb", as_version=4)
