@@ -37,6 +37,16 @@ def _from_path(path: Path) -> Image.Image:
         raise ImageError(f"{path.name} is not an image Pillow can read; save it as PNG or JPEG") from error
 
 
+def full_scale(image: np.ndarray) -> int:
+    """The value of full ink (or white) in `image`: 255 for bytes or values above 1, else 1 (values in [0, 1])."""
+    return 255 if image.dtype == np.uint8 or image.max() > 1 else 1
+
+
+def border(image: np.ndarray) -> np.ndarray:
+    """The pixels of the ring around the image's edge, where the background shows."""
+    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+
+
 def _from_array(array: np.ndarray) -> np.ndarray:
     """An array as floats in [0, 1], shaped (height, width) or (height, width, 3 or 4)."""
     if array.ndim == 3 and array.shape[2] == 1:
@@ -45,14 +55,12 @@ def _from_array(array: np.ndarray) -> np.ndarray:
         raise ImageError(f"an image array must be shaped (height, width) or (height, width, 3 or 4), not {array.shape}")
     if min(array.shape[:2]) < 2:
         raise ImageError(f"an image of {array.shape[0]}×{array.shape[1]} pixels is too small to hold a digit")
-    if array.dtype == np.uint8:
-        return array.astype(np.float32) / 255
-    if array.dtype == bool or np.issubdtype(array.dtype, np.number):
-        values = array.astype(np.float32)
-        if not np.isfinite(values).all() or values.min() < 0 or values.max() > 255:
-            raise ImageError("pixel values must be finite, 0-255 (uint8) or 0-1 (floats)")
-        return values / 255 if values.max() > 1 else values
-    raise ImageError(f"pixel values must be numbers, not {array.dtype}")
+    if array.dtype != bool and not np.issubdtype(array.dtype, np.number):
+        raise ImageError(f"pixel values must be numbers, not {array.dtype}")
+    values = array.astype(np.float32)
+    if not np.isfinite(values).all() or values.min() < 0 or values.max() > 255:
+        raise ImageError("pixel values must be finite, 0-255 (uint8) or 0-1 (floats)")
+    return values / full_scale(array)
 
 
 def _flatten_alpha(rgba: np.ndarray) -> np.ndarray:
@@ -98,9 +106,8 @@ def ink(gray: np.ndarray) -> np.ndarray:
     The background is the colour of the border; when it is light, the picture is inverted.
     The background, grain and noise included, becomes 0 and the strongest ink 1.
     """
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    strokes = 1 - gray if np.median(border) > 0.5 else gray
-    edge = np.concatenate([strokes[0], strokes[-1], strokes[:, 0], strokes[:, -1]])
+    strokes = 1 - gray if np.median(border(gray)) > 0.5 else gray
+    edge = border(strokes)
     spread = 1.4826 * float(np.median(np.abs(edge - np.median(edge))))  # robust to ink that reaches the edge
     floor = float(np.median(edge)) + 6 * spread  # the background's level, paper grain and noise included
     contrast = float(strokes.max()) - floor

@@ -30,7 +30,7 @@ def row_normalise(cm: np.ndarray) -> np.ndarray:
 
 def errors_only(cm: np.ndarray) -> np.ndarray:
     """A copy with the diagonal (the correct predictions) set to zero, so that mistakes stand out."""
-    out = np.array(cm, dtype=float)
+    out = np.array(cm)
     np.fill_diagonal(out, 0)
     return out
 

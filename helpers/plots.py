@@ -22,6 +22,9 @@ from IPython.display import display
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from helpers.digits import border, full_scale
+from helpers.metrics import most_confused_pairs
+
 DIGITS = list(range(10))
 MIN_FONT_SIZE = 9  # points: no text in a course figure is smaller
 MARKERS = ("o", "s", "^", "D", "v", "P")
@@ -61,8 +64,8 @@ def _described(fig: CourseFigure, alt: str) -> CourseFigure:
 
 
 def _join(items: Sequence[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    """'a', 'a and b', 'a, b and c' ('none' for no items)."""
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items) or "none"
 
 
 def _percent(value: float) -> str:
@@ -118,42 +121,61 @@ def _draw_digit(ax: Axes, image: np.ndarray) -> None:
     Nearest-neighbour scaling shows the 28 × 28 pixels the network sees, and keeps the PNG small.
     """
     ax.set_axis_off()
-    vmax = 255 if image.dtype == np.uint8 or image.max() > 1 else 1
-    ax.imshow(image, cmap="gray_r", vmin=0, vmax=vmax, interpolation="nearest")
+    ax.imshow(image, cmap="gray_r", vmin=0, vmax=full_scale(image), interpolation="nearest")
 
 
 def show_digits(
-    images: np.ndarray,
+    images: np.ndarray | Sequence[np.ndarray],
     captions: Sequence[str] | None = None,
     ncols: int = 10,
     title: str | None = None,
     size: float = 1.1,
+    row_labels: Sequence[str] | None = None,
 ) -> CourseFigure:
-    """A grid of 28×28 digits, dark ink on white, each with an optional caption."""
-    images = np.asarray(images).reshape(-1, 28, 28)
-    if len(images) == 0:
+    """A grid of 28×28 digits, dark ink on white, each with an optional caption.
+
+    With `row_labels`, `images` is a list of groups (e.g. one confused pair's digits), each shown as one row of
+    up to `ncols` digits and labelled on its left.
+    """
+    if row_labels is None:
+        flat = np.asarray(images).reshape(-1, 28, 28)
+        rows = [flat[i : i + ncols] for i in range(0, len(flat), ncols)]
+    elif len(images) != len(row_labels):
+        raise ValueError(f"{len(images)} rows but {len(row_labels)} row labels")
+    else:
+        rows = [np.asarray(group).reshape(-1, 28, 28)[:ncols] for group in images]
+    n = sum(len(row) for row in rows)
+    if n == 0:
         raise ValueError("no images to show")
-    if captions is not None and len(captions) != len(images):
-        raise ValueError(f"{len(images)} images but {len(captions)} captions")
-    ncols = min(ncols, len(images))
-    nrows = -(-len(images) // ncols)
-    caption_space = 0.35 if captions is not None else 0.0
-    fig = CourseFigure(figsize=(ncols * size, nrows * (size + caption_space) + (0.4 if title else 0)))
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.set_axis_off()
-        if i < len(images):
-            _draw_digit(ax, images[i])
-            if captions is not None:
-                ax.set_title(captions[i], fontsize=9, fontweight="normal")
+    if captions is not None and len(captions) != n:
+        raise ValueError(f"{n} images but {len(captions)} captions")
+    ncols = max(len(row) for row in rows)
+    width = ncols * size + (2.2 if row_labels else 0)
+    height = len(rows) * (size + (0.35 if captions else 0)) + (0.4 if title else 0)
+    fig = CourseFigure(figsize=(width, height))
+    axes = fig.subplots(len(rows), ncols, squeeze=False)
+    caption = iter(captions or [])
+    for r, (row, row_axes) in enumerate(zip(rows, axes, strict=True)):
+        for i, ax in enumerate(row_axes):
+            ax.set_axis_off()
+            if i < len(row):
+                _draw_digit(ax, row[i])
+                if captions is not None:
+                    ax.set_title(next(caption), fontsize=9, fontweight="normal")
+        if row_labels is not None:
+            row_axes[0].text(-0.15, 0.5, row_labels[r], transform=row_axes[0].transAxes, ha="right", va="center",
+                             fontsize=10)  # fmt: skip
     if title:
         fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
-    shown = f"{len(images)} handwritten digit{'s' * (len(images) > 1)}, dark ink on white"
-    alt = f"{title}: {shown}" if title else shown.capitalize()
-    if captions is not None:
-        alt += ", captioned in reading order: " + "; ".join(captions)
-    return _described(fig, alt + ".")
+    if row_labels is not None:
+        shown = "; ".join(f"{label}: {len(row)} shown" for label, row in zip(row_labels, rows, strict=True))
+        alt = f"{len(rows)} rows of handwritten digits, dark ink on white, one row per group: {shown}"
+    else:
+        alt = f"{n} handwritten digit{'s' * (n > 1)}, dark ink on white"
+        if captions is not None:
+            alt += ", captioned in reading order: " + "; ".join(captions)
+    return _described(fig, f"{title}: {alt}." if title else f"{alt[0].upper()}{alt[1:]}.")
 
 
 def plot_class_counts(y_train: np.ndarray, y_test: np.ndarray) -> CourseFigure:
@@ -290,15 +312,6 @@ def _history_alt(
     return " ".join(said)
 
 
-def _largest_cells(cm: np.ndarray, k: int, fmt: str, unit: str) -> str:
-    """The k largest off-diagonal cells of a confusion matrix, in words."""
-    off = np.asarray(cm, dtype=float).copy()
-    np.fill_diagonal(off, -np.inf)
-    order = np.argsort(-off, axis=None, kind="stable")[:k]
-    cells = [divmod(int(i), off.shape[1]) for i in order]
-    return _join([f"true {t} predicted as {p} ({cm[t, p]:{fmt}}{unit})" for t, p in cells])
-
-
 def _heatmap(ax: Axes, cm: np.ndarray, fmt: str, hide_diagonal: bool, **kwargs: object) -> None:
     """A confusion matrix as an annotated heatmap; a hidden diagonal is hatched grey, without numbers."""
     mask = np.eye(len(cm), dtype=bool) if hide_diagonal else None
@@ -312,31 +325,46 @@ def _heatmap(ax: Axes, cm: np.ndarray, fmt: str, hide_diagonal: bool, **kwargs: 
 
 
 def plot_confusion_matrix(
-    cm: np.ndarray, title: str, fmt: str = "d", cbar_label: str = "Test images", hide_diagonal: bool = False
+    cm: np.ndarray | Mapping[str, np.ndarray],
+    title: str,
+    fmt: str = "d",
+    cbar_label: str = "Test images",
+    hide_diagonal: bool = False,
 ) -> CourseFigure:
     """A confusion matrix as an annotated heatmap: true digit down, predicted digit across.
 
+    Several, given as {name: matrix}, stand side by side on one colour scale, so their cells compare directly.
     `hide_diagonal` hatches the diagonal instead of printing it, for a matrix of errors only (where a
     printed 0 would read as "none right").
     """
-    cm = np.asarray(cm)
-    fig = CourseFigure(figsize=(7.2, 6))
-    ax = fig.subplots()
-    _heatmap(ax, cm, fmt, hide_diagonal, cbar_kws={"label": cbar_label})
-    ax.set(title=title, ylabel="True digit")
-    fig.tight_layout()
+    matrices = {name: np.asarray(m) for name, m in (cm.items() if isinstance(cm, Mapping) else [("", cm)])}
+    n = len(matrices)
+    vmax = max(float(m.max()) for m in matrices.values())
+    fig = CourseFigure(figsize=(7.2, 6) if n == 1 else (4.6 * n + 1.0, 5.0))
+    *axes, cbar_ax = fig.subplots(1, n + 1, width_ratios=[1] * n + [0.05])
     unit = f" {cbar_label[0]}" if cbar_label.startswith("%") else ""
-    diagonal = np.diag(cm)
-    if hide_diagonal:
-        about_diagonal = "the diagonal (right answers) is hatched and left out"
+    said = []
+    for i, (ax, (name, m)) in enumerate(zip(axes, matrices.items(), strict=True)):
+        _heatmap(ax, m, fmt, hide_diagonal, vmin=0, vmax=vmax, cbar_ax=cbar_ax, cbar_kws={"label": cbar_label})
+        top = most_confused_pairs(m, 3)
+        cells = zip(top["true"], top["predicted"], top["count"], strict=True)
+        largest = _join([f"true {t} predicted as {p} ({c:{fmt}}{unit})" for t, p, c in cells])
+        errors = f"{name}: {round(float(m.sum() - np.trace(m))):,} errors"
+        ax.set(title=errors if n > 1 else title, ylabel="" if i else "True digit")
+        said.append(f"{errors}, most often {largest}" if n > 1 else f"The largest mistakes: {largest}")
+    if n > 1:
+        fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
+    hidden = "the diagonal (right answers) is hatched and left out"
+    if n > 1:
+        shown = f"{n} heatmaps side by side on one colour scale, true digit down, predicted across, each cell printed"
+        alt = f"{title}: {shown} in {cbar_label.lower()}{'; ' + hidden if hide_diagonal else ''}. {'. '.join(said)}."
     else:
-        about_diagonal = (
-            f"the diagonal (right answers) ranges from {diagonal.min():{fmt}} to {diagonal.max():{fmt}}{unit}"
-        )
-    alt = (
-        f"{title}: a 10 by 10 heatmap, true digit down, predicted digit across, each cell printed "
-        f"({cbar_label.lower()}); {about_diagonal}. The largest mistakes: {_largest_cells(cm, 3, fmt, unit)}."
-    )
+        low, high = np.diag(m).min(), np.diag(m).max()
+        spread = f"{low:{fmt}} to {high:{fmt}}{unit}"
+        about = hidden if hide_diagonal else f"the diagonal (right answers) ranges from {spread}"
+        alt = (f"{title}: a 10 by 10 heatmap, true digit down, predicted digit across, each cell printed "
+               f"({cbar_label.lower()}); {about}. {said[0]}.")  # fmt: skip
     return _described(fig, alt)
 
 
@@ -395,34 +423,6 @@ def plot_probabilities(probabilities: np.ndarray, title: str) -> CourseFigure:
         f"{probabilities.max():.0%}; the highest, hatched, is digit {guess} at {probabilities[guess]:.0%}."
     )
     return _described(fig, alt)
-
-
-def show_digit_rows(
-    rows: Sequence[np.ndarray], row_labels: Sequence[str], per_row: int = 8, title: str = ""
-) -> CourseFigure:
-    """One row of up to `per_row` digits per group (e.g. one confused pair), labelled on the left."""
-    if len(rows) != len(row_labels) or not rows:
-        raise ValueError("give one label per row, and at least one row")
-    size = 0.85
-    height = len(rows) * size + (0.5 if title else 0.1)
-    fig = CourseFigure(figsize=(per_row * size + 2.2, height))
-    axes = fig.subplots(len(rows), per_row, squeeze=False)
-    shown = []
-    for images, label, row in zip(rows, row_labels, axes, strict=True):
-        images = np.asarray(images).reshape(-1, 28, 28)
-        shown.append(f"{label}: {min(len(images), per_row)} shown")
-        for i, ax in enumerate(row):
-            ax.set_axis_off()
-            if i < len(images):
-                _draw_digit(ax, images[i])
-        row[0].text(-0.15, 0.5, label, transform=row[0].transAxes, ha="right", va="center", fontsize=10)
-    if title:
-        fig.suptitle(title, fontweight="bold", y=1 - 0.08 / height)
-    top = 1 - (0.45 if title else 0.05) / height
-    fig.subplots_adjust(left=2.0 / (per_row * size + 2.2), right=0.99, bottom=0.01, top=top, wspace=0.05, hspace=0.08)
-    intro = f"{title}: " if title else ""
-    alt = f"{intro}{len(rows)} rows of handwritten digits, dark ink on white, one row per group: " + "; ".join(shown)
-    return _described(fig, alt + ".")
 
 
 def _with_value(label: str, percent: float) -> str:
@@ -532,40 +532,11 @@ def plot_accuracy_vs_params(
     return _described(fig, alt)
 
 
-def plot_confusion_matrices(
-    matrices: Mapping[str, np.ndarray], title: str, cbar_label: str = "Test images", hide_diagonal: bool = False
-) -> CourseFigure:
-    """Several confusion matrices side by side on one colour scale, so their cells compare directly.
-
-    `hide_diagonal` hatches the diagonals instead of printing them, for matrices of errors only.
-    """
-    vmax = max(float(np.max(cm)) for cm in matrices.values())
-    fig = CourseFigure(figsize=(4.6 * len(matrices) + 1.0, 5.0))
-    *axes, cbar_ax = fig.subplots(1, len(matrices) + 1, width_ratios=[1] * len(matrices) + [0.05])
-    said = []
-    for i, (ax, (name, cm)) in enumerate(zip(axes, matrices.items(), strict=True)):
-        cm = np.asarray(cm)
-        _heatmap(ax, cm, ".0f", hide_diagonal, vmin=0, vmax=vmax, cbar_ax=cbar_ax, cbar_kws={"label": cbar_label})
-        total = int(np.sum(cm) - (np.trace(cm) if hide_diagonal else 0))
-        ax.set(title=f"{name}: {total:,} errors", ylabel="" if i else "True digit")
-        said.append(f"{name}: {total:,} errors, most often {_largest_cells(cm, 3, '.0f', '')}")
-    fig.suptitle(title, fontweight="bold")
-    fig.tight_layout()
-    hidden = "; the diagonal (right answers) is hatched and left out" if hide_diagonal else ""
-    alt = (
-        f"{title}: {len(matrices)} heatmaps side by side on one colour scale, true digit down, predicted across, "
-        f"each cell printed in {cbar_label.lower()}{hidden}. " + ". ".join(said) + "."
-    )
-    return _described(fig, alt)
-
-
 def _input_note(digit: np.ndarray) -> str:
     """What is wrong with a 28×28 input at a glance: nothing left of the digit, or the paper read as ink."""
-    vmax = 255 if digit.dtype == np.uint8 or digit.max() > 1 else 1
-    border = np.concatenate([digit[0], digit[-1], digit[:, 0], digit[:, -1]])
-    if digit.max() <= 0.02 * vmax:
+    if digit.max() <= 0.02 * full_scale(digit):
         return "blank: no ink left"
-    if border.mean() > 0.5 * vmax:
+    if border(digit).mean() > 0.5 * full_scale(digit):
         return "paper read as ink"
     return ""
 
@@ -589,9 +560,7 @@ def show_pipeline(
     said = []
     for i, (picture, digit, probs) in enumerate(zip(pictures, inputs, probabilities, strict=True)):
         top, middle, bottom = axes[:, i]
-        top.imshow(
-            picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=255 if picture.dtype == np.uint8 else 1
-        )
+        top.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=full_scale(picture))
         top.set_xticks([]), top.set_yticks([])
         size = f"{picture.shape[1]}×{picture.shape[0]}"
         top.set_xlabel(size, fontsize=MIN_FONT_SIZE)
@@ -638,7 +607,7 @@ def show_steps(steps: Mapping[str, np.ndarray], title: str = "", as_ink: Sequenc
     for ax, (name, image) in zip(axes, steps.items(), strict=True):
         image = np.asarray(image)
         cmap = ("gray_r" if name in as_ink else "gray") if image.ndim == 2 else None
-        ax.imshow(image, cmap=cmap, vmin=0, vmax=255 if image.dtype == np.uint8 else 1)
+        ax.imshow(image, cmap=cmap, vmin=0, vmax=full_scale(image))
         ax.set_xticks([]), ax.set_yticks([])
         ax.set_title(name, fontsize=10, fontweight="normal")
         ax.set_xlabel(f"{image.shape[1]}×{image.shape[0]}", fontsize=MIN_FONT_SIZE)

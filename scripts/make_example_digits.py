@@ -24,7 +24,8 @@ from PIL import Image, ImageFilter
 
 from helpers.data import load_mnist
 from helpers.drawpad import SIZE, render_strokes
-from helpers.paths import examples_dir, write_atomically
+from helpers.paths import examples_dir
+from scripts.course import argument_parser, write_files
 
 OUT = examples_dir()
 DRAWN = "drawn"  # the subfolder of OUT for the digits drawn with strokes
@@ -174,50 +175,52 @@ def png_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def main() -> int:
+def main(args: list[str]) -> int:
     """Write one picture per digit 0-9 (styles in turn) and `labels.csv` with the truth."""
+    argument_parser(__spec__.name, __doc__).parse_args(args)
     _, (x_test, y_test) = load_mnist(quiet=True)
     rng = np.random.default_rng(7)
     names = list(STYLES)
+    files: dict[Path, str | bytes] = {}
     rows = []
     for digit in range(10):
         index = int(np.flatnonzero(y_test == digit)[0])  # the first test image of each digit
         style = names[digit % len(names)]
         name = f"{digit}_{style}.png"
-        data = png_bytes(STYLES[style](x_test[index], rng))
-        write_atomically(OUT / name, lambda tmp, data=data: tmp.write_bytes(data))
+        files[OUT / name] = png_bytes(STYLES[style](x_test[index], rng))
         rows.append({"file": name, "label": digit, "style": style, "mnist_test_index": index})
-    write_csv(OUT / "labels.csv", rows)
     drawn_rows = []
     for writer in WRITERS:
         for digit in range(10):
             name = f"{digit}_{writer}.png"
-            data = png_bytes(drawn(STROKES[digit], writer, rng))
-            write_atomically(OUT / DRAWN / name, lambda tmp, data=data: tmp.write_bytes(data))
+            files[OUT / DRAWN / name] = png_bytes(drawn(STROKES[digit], writer, rng))
             drawn_rows.append({"file": name, "label": digit, "writer": writer})
-    write_csv(OUT / DRAWN / "labels.csv", drawn_rows)
     shape_rows = []
     for writer in WRITERS:
         for shape, strokes in SHAPES.items():
             name = f"{shape}_{writer}.png"
-            data = png_bytes(drawn(strokes, writer, rng))
-            write_atomically(OUT / NOT_DIGITS / name, lambda tmp, data=data: tmp.write_bytes(data))
+            files[OUT / NOT_DIGITS / name] = png_bytes(drawn(strokes, writer, rng))
             shape_rows.append({"file": name, "shape": shape, "writer": writer})
-    write_csv(OUT / NOT_DIGITS / "labels.csv", shape_rows)
+    tables = {
+        OUT / "labels.csv": rows,
+        OUT / DRAWN / "labels.csv": drawn_rows,
+        OUT / NOT_DIGITS / "labels.csv": shape_rows,
+    }
+    write_files(files | {path: csv_text(table) for path, table in tables.items()})
     shown = OUT.relative_to(OUT.parents[1])
     print(f"wrote {len(rows)} pictures to {shown}, {len(drawn_rows)} drawn digits to {shown / DRAWN}", end=" ")
     print(f"and {len(shape_rows)} letters and shapes to {shown / NOT_DIGITS}")
     return 0
 
 
-def write_csv(path: Path, rows: list[dict]) -> None:
-    """The rows as CSV with a header, written atomically."""
+def csv_text(rows: list[dict]) -> str:
+    """The rows as CSV with a header."""
     table = io.StringIO()
     writer = csv.DictWriter(table, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    write_atomically(path, lambda tmp: tmp.write_text(table.getvalue()))
+    return table.getvalue()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -66,7 +66,7 @@ def test_restyled_test_digits_are_recognised_about_as_well_as_the_originals(mnis
 
 def test_the_shipped_examples_are_the_ones_the_script_makes(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(examples, "OUT", tmp_path)
-    examples.main()
+    examples.main([])
     shipped = sorted(str(p.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("*") if p.is_file())
     assert shipped == sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert len([name for name in shipped if name.startswith("drawn/") and name.endswith(".png")]) == 20

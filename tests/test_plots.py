@@ -93,11 +93,12 @@ def test_probabilities_highlight_the_prediction() -> None:
 
 
 def test_digit_rows_labels_each_row() -> None:
-    fig = plots.show_digit_rows([IMAGES[:3], IMAGES[:8]], ["4 taken for 9", "3 taken for 5"], per_row=8)
+    fig = plots.show_digits([IMAGES[:3], IMAGES[:12]], ncols=8, row_labels=["4 taken for 9", "3 taken for 5"])
     assert len(fig.axes) == 16 and sum(bool(ax.images) for ax in fig.axes) == 11
     assert [t.get_text() for ax in fig.axes for t in ax.texts] == ["4 taken for 9", "3 taken for 5"]
-    with pytest.raises(ValueError, match="one label per row"):
-        plots.show_digit_rows([IMAGES[:2]], [])
+    assert fig.alt.endswith("one row per group: 4 taken for 9: 3 shown; 3 taken for 5: 8 shown.")
+    with pytest.raises(ValueError, match="1 rows but 0 row labels"):
+        plots.show_digits([IMAGES[:2]], row_labels=[])
 
 
 def test_course_style_uses_colour_blind_palette() -> None:
@@ -149,11 +150,13 @@ def test_accuracy_vs_params_labels_points_and_shades_the_band() -> None:
 
 
 def test_confusion_matrices_share_one_colour_scale() -> None:
-    small, large = np.eye(10) * 0 + 1, np.full((10, 10), 5.0)
-    fig = plots.plot_confusion_matrices({"dense": small, "cnn": large}, title="t")
+    small, large = np.ones((10, 10), int), np.full((10, 10), 5)
+    large[3, 8] = 7
+    fig = plots.plot_confusion_matrix({"dense": small, "cnn": large}, title="t")
     heatmaps = [ax.collections[0] for ax in fig.axes if ax.collections and ax.get_title()]
-    assert [h.get_clim() for h in heatmaps] == [(0, 5.0), (0, 5.0)]
-    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["dense: 100 errors", "cnn: 500 errors"]
+    assert [h.get_clim() for h in heatmaps] == [(0, 7.0), (0, 7.0)]
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["dense: 90 errors", "cnn: 452 errors"]
+    assert "cnn: 452 errors, most often true 3 predicted as 8 (7), true 0 predicted as 1 (5) and" in fig.alt
 
 
 def test_pipeline_has_three_rows_per_picture_and_judges_the_prediction() -> None:
@@ -202,13 +205,13 @@ def every_figure() -> dict[str, Callable[[], Figure]]:
         "plot_confusion_matrix": lambda: plots.plot_confusion_matrix(cm, "Counts"),
         "plot_confidence": lambda: plots.plot_confidence(np.array([0.99, 0.5, 0.7]), np.array([True, False, True])),
         "plot_probabilities": lambda: plots.plot_probabilities(np.full(10, 0.1), "Untrained"),
-        "show_digit_rows": lambda: plots.show_digit_rows([IMAGES[:3], IMAGES[:8]], ["4 taken for 9", "3 for 5"]),
+        "show_digits rows": lambda: plots.show_digits([IMAGES[:3], IMAGES[:8]], row_labels=["4 for 9", "3 for 5"]),
         "plot_seed_spread": lambda: plots.plot_seed_spread([0.978, 0.981, 0.979], {"the book": 0.978}),
         "plot_learning_curves": lambda: plots.plot_learning_curves(runs),
         "plot_accuracy_vs_params": lambda: plots.plot_accuracy_vs_params(
             [100, 1000, 10000], [0.9, 0.95, 0.96], ["a", "b", "c"], band=(0.94, 0.96), band_label="spread"
         ),
-        "plot_confusion_matrices": lambda: plots.plot_confusion_matrices({"a": cm, "b": cm}, "t", hide_diagonal=True),
+        "plot_confusion_matrix pair": lambda: plots.plot_confusion_matrix({"a": cm, "b": cm}, "t", hide_diagonal=True),
         "show_pipeline": lambda: plots.show_pipeline([IMAGES[0], np.zeros((40, 30, 3))], IMAGES[:2], probabilities),
         "show_steps": lambda: plots.show_steps({"picture": np.zeros((40, 30, 3)), "input": IMAGES[0]}, title="S"),
     }
