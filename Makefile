@@ -15,8 +15,8 @@ INSTALLER  ?= pip
 
 export TF_CPP_MIN_LOG_LEVEL := 3
 # `make test` runs pytest in this many processes (pytest-xdist): one more than our two cores, so that while
-# one waits (a kernel starting, the browser) the others compute; 3 measured 13 s faster than 2. Each
-# holds TensorFlow and MNIST (~1.5 GB with its notebook's kernel): `make test TEST_WORKERS=1` on a small laptop.
+# one waits (a kernel starting, the browser) the others compute. Each holds TensorFlow and MNIST:
+# `make test TEST_WORKERS=1` on a small laptop. Measurements behind these settings: bench/settings.md.
 TEST_WORKERS ?= 3
 
 .DEFAULT_GOAL := help
@@ -122,7 +122,7 @@ lab: setup ## Open the course in JupyterLab
 examples: setup ## Remake notebook 08's example pictures in notebooks/examples/ (the same on every run)
 	$(BIN)/python -m scripts.make_example_digits
 
-bench: setup ## Time training against the matmul floor, and `make test` and each notebook: bench/results.md
+bench: setup ## Time the ways to train against the matmul floor, and each notebook: bench/results.md
 	$(BIN)/python -m scripts.bench
 
 # Grading (grading/): each student's notebook runs as an unprivileged user, so the students' environment must

@@ -77,7 +77,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Before a notebook that loads notebook 03's network, make sure it is saved: `make test` runs notebooks in
-    several processes, and 03 need not have run first. The same recipe gives the same network (tests/test_models.py)."""
+    several processes, and 03 need not have run first. It trains 03's recipe on the fast path (tests/test_models.py)."""
     path = models_dir() / DENSE_MODEL
     if item.path.suffix != ".ipynb" or "load_or_train(" not in code_of(item.path) or path.exists():
         return

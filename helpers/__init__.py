@@ -7,7 +7,7 @@
 - `helpers.experiments`: training results cached on disk by configuration.
 - `helpers.digits`: any picture of a digit as an MNIST-style input.
 - `helpers.checks`: `check("05.1", answer)`, the exercises' self-checks.
-- `helpers.models` and `helpers.training` (import Keras): save/load models, progress lines.
+- `helpers.models` and `helpers.training` (import Keras): save/load models, progress lines, the fast path `fit_fast`.
 """
 
 from helpers.data import MnistDataError, load_mnist

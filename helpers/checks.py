@@ -285,6 +285,7 @@ EXERCISES: dict[str, Exercise] = {
         "answer = the name of the network with the lower validation loss, as in the starter cell; compare the "
         "first value that evaluate returns for each.",
         expected="dropout",
+        options={"none": "compare the validation losses (evaluate's first value), not the accuracies: which is lower?"},
     ),
     # 07 A small CNN
     "07.1": Exercise(

@@ -1,8 +1,10 @@
 """The reference network, and the trained networks the notebooks hand to each other, saved and loaded safely.
 
-Notebooks 02 and 03 build and train the network by hand, because that is the lesson; the later
-notebooks that only use it call `load_or_train`, which loads 03's saved network or trains one
-with the same recipe (`reference_network`, `train_reference`).
+Notebooks 02 and 03 build and train the network by hand with `fit`, because that is the lesson (the
+copy that is taught); the later notebooks that only use it call `load_or_train`, which loads 03's
+saved network or trains one with the same recipe on the course's fast path (the copy that is used:
+`reference_network`, `train_reference`; tests/test_models.py keeps the two the same).
+Notebook 08 takes notebook 07's CNN the same way, from `load_or_train_cnn` (`cnn_network`, `train_cnn`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from keras.src.saving.serialization_lib import SafeModeScope
 from helpers.data import load_mnist
 from helpers.inputs import one_hot, to_dense_inputs, to_image_inputs
 from helpers.paths import CNN_MODEL, DENSE_MODEL, display_path, models_dir, write_atomically
-from helpers.training import EpochLogger
+from helpers.training import EpochLogger, epoch_line, fit_fast
 
 EPOCHS, BATCH_SIZE = 5, 128  # notebook 03's recipe, after Deep Learning with Python, chapter 2
 CNN_EPOCHS, CNN_WARMUP, CNN_VALIDATION = 3, 200, 0.1  # notebook 07's recipe for its CNN
@@ -72,7 +74,7 @@ def load_model(path: Path, input_shape: tuple[int, ...], n_outputs: int) -> kera
 def reference_network(**compile_args: object) -> keras.Model:
     """Notebook 02's network, 784 → 512 (ReLU) → 10 (softmax), compiled as notebook 03 compiles it.
 
-    `compile_args` adds to the recipe's `compile` call (e.g. `steps_per_execution`, as `make bench` does).
+    `compile_args` adds to the recipe's `compile` call (`make bench` times `steps_per_execution` and `jit_compile`).
     """
     model = keras.Sequential(
         [
@@ -87,17 +89,19 @@ def reference_network(**compile_args: object) -> keras.Model:
 
 
 def train_reference(seed: int = 0) -> keras.Model:
-    """A reference network trained with notebook 03's recipe (seeded; one line of progress per epoch)."""
+    """A reference network trained with notebook 03's recipe on the fast path (seeded; a line per epoch)."""
     (x_train, y_train), _ = load_mnist(quiet=True)
     keras.utils.set_random_seed(seed)
     model = reference_network()
-    model.fit(
-        to_dense_inputs(x_train),
-        one_hot(y_train),
+    x, y = to_dense_inputs(x_train), one_hot(y_train)
+    fit_fast(
+        model,
+        x,
+        y,
         epochs=EPOCHS,
         batch_size=BATCH_SIZE,
-        verbose=0,
-        callbacks=[EpochLogger()],
+        seed=seed,
+        on_epoch_end=lambda epoch, logs: print(epoch_line(epoch, EPOCHS, logs)),
     )
     return model
 

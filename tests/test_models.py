@@ -1,6 +1,6 @@
 """The reference network; saved models written atomically and loaded back the same; load or train.
 
-Faults and foreign model files: test_faults.py.
+Faults and foreign model files: test_faults.py. `fit_fast`, the fast path, against `fit`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from helpers import one_hot, to_dense_inputs, to_image_inputs
+from helpers import models, one_hot, to_dense_inputs, to_image_inputs, training
 from helpers.data import Splits
 from helpers.models import cnn_network, load_model, load_or_train, load_or_train_cnn, reference_network, save_model
-from helpers.training import EpochLogger
+from helpers.training import EpochLogger, fit_fast
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,14 +73,23 @@ def layers_of(model: keras.Model) -> list[tuple]:
     return [(type(layer).__name__, layer.units, layer.activation.__name__) for layer in model.layers]
 
 
-def test_reference_network_is_the_one_notebook_04_builds_and_compiles() -> None:
-    nb = nbformat.read(ROOT / "notebooks" / "03_training.ipynb", as_version=4)
-    namespace = {"keras": keras, "SEED": 0}
-    [cell] = [c for c in nb.cells if c.id == "nb03-05"]  # the cell that builds the network by hand
-    exec(cell.source, namespace)
+def notebook_03(*cell_ids: str) -> dict:
+    """The namespace after running these cells of notebook 03, the copy of the recipe that is taught."""
+    cells = {
+        cell.id: cell.source for cell in nbformat.read(ROOT / "notebooks" / "03_training.ipynb", as_version=4).cells
+    }
+    namespace = {"keras": keras, "SEED": 0, "x_train_flat": np.zeros((60_000, 784), np.float32)}
+    for cell_id in cell_ids:
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(cells[cell_id], namespace)
+    return namespace
+
+
+def test_reference_network_is_the_one_notebook_03_builds_and_compiles() -> None:
+    taught = notebook_03("nb03-05")["model"]  # the cell that builds the network by hand
     model = reference_network()
-    assert layers_of(model) == layers_of(namespace["model"]) == [("Dense", 512, "relu"), ("Dense", 10, "softmax")]
-    assert model.input_shape == namespace["model"].input_shape == (None, 784)
+    assert layers_of(model) == layers_of(taught) == [("Dense", 512, "relu"), ("Dense", 10, "softmax")]
+    assert model.input_shape == taught.input_shape == (None, 784)
     assert model.count_params() == 407_050 and model.name == "dense_mnist"
     assert isinstance(model.optimizer, keras.optimizers.RMSprop) and model.loss == "categorical_crossentropy"
     assert reference_network(steps_per_execution=3).steps_per_execution == 3  # as `make bench` uses it
@@ -95,60 +104,25 @@ def test_load_or_train_loads_a_saved_network(tmp_path: Path, capsys: pytest.Capt
     assert capsys.readouterr().out.startswith("loaded the trained network from ")
 
 
-def record_fit(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
-    """Replace `Model.fit` by a recorder of what a training would start from: weights, data, recipe."""
-    calls: list[dict] = []
-
-    def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, **kwargs: object) -> None:
-        callbacks = [type(callback).__name__ for callback in kwargs.pop("callbacks", [])]
-        calls.append(
-            {
-                "weights": [w.copy() for w in model.get_weights()],
-                "layers": layers_of(model),
-                "compiled": ({**model.optimizer.get_config(), "name": None}, model.loss),  # the name is numbered
-                "x": x,
-                "y": y,
-                "args": {**kwargs, "callbacks": callbacks},
-            }
-        )
-
-    monkeypatch.setattr(keras.Model, "fit", fit)
-    return calls
-
-
-def test_without_a_saved_network_it_says_what_to_do_and_trains_notebook_04s(
+def test_without_a_saved_network_it_says_what_to_do_and_trains_notebook_03s_recipe(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, mnist: Splits
 ) -> None:
-    """The training it falls back on starts where 03's final training starts (the same weights, data and recipe),
-    so it ends with 03's network, whose accuracy 04 and 08 check when `make test` runs them."""
-    calls = record_fit(monkeypatch)
-    load_or_train(tmp_path / "dense_mnist.keras")
+    """The fallback trains 03's network from the seed's weights, on all the training images, for 03's epochs and
+    batch size, on the fast path (whose equality with `fit` the next tests show)."""
+    calls = []
+    monkeypatch.setattr(models, "fit_fast", lambda model, x, y, **recipe: calls.append((model, x, y, recipe)))
+    load_or_train(tmp_path / "dense_mnist.keras", seed=3)
     said = capsys.readouterr().out
     assert "no saved model at" in said and "run 03_training.ipynb to save one" in said
-
-    (x_train, y_train), _ = mnist
-    nb = nbformat.read(ROOT / "notebooks" / "03_training.ipynb", as_version=4)
-    cells = {cell.id: cell.source for cell in nb.cells}
-    namespace = {"keras": keras, "np": np, "SEED": 0, "EpochLogger": EpochLogger}
-    namespace |= {"x_train_flat": to_dense_inputs(x_train), "y_train_hot": one_hot(y_train)}
-    for cell_id in ("nb03-05", "nb03-09", "nb03-val-4"):  # build_model, EPOCHS and BATCH_SIZE, the final training
-        with contextlib.redirect_stdout(io.StringIO()):
-            exec(cells[cell_id], namespace)
-    fallback, notebook_04 = calls
-    assert (
-        fallback["args"]
-        == notebook_04["args"]
-        == {
-            "epochs": 5,
-            "batch_size": 128,
-            "verbose": 0,
-            "callbacks": ["EpochLogger"],
-        }
+    [(model, x, y, recipe)] = calls
+    taught = notebook_03("nb03-05", "nb03-09")  # build_model; EPOCHS and BATCH_SIZE
+    assert (recipe["epochs"], recipe["batch_size"], recipe["seed"]) == (taught["EPOCHS"], taught["BATCH_SIZE"], 3)
+    keras.utils.set_random_seed(3)
+    assert all(
+        np.array_equal(a, b) for a, b in zip(model.get_weights(), reference_network().get_weights(), strict=True)
     )
-    assert fallback["layers"] == notebook_04["layers"] and fallback["compiled"] == notebook_04["compiled"]
-    assert all(np.array_equal(a, b) for a, b in zip(fallback["weights"], notebook_04["weights"], strict=True))
-    assert np.array_equal(fallback["x"], notebook_04["x"]) and np.array_equal(fallback["y"], notebook_04["y"])
-    assert fallback["x"].shape == (60_000, 784)
+    (x_train, y_train), _ = mnist
+    assert np.array_equal(x, to_dense_inputs(x_train)) and np.array_equal(y, one_hot(y_train))
 
 
 def notebook_07(*cell_ids: str, **names: object) -> dict:
@@ -207,3 +181,54 @@ def test_load_or_train_cnn_loads_a_saved_cnn(tmp_path: Path, capsys: pytest.Capt
     loaded = load_or_train_cnn(path)
     assert all(np.array_equal(a, b) for a, b in zip(saved.get_weights(), loaded.get_weights(), strict=True))
     assert capsys.readouterr().out.startswith("loaded the trained CNN from ")
+
+
+class InOrder:
+    """A stand-in for numpy's random generator that `shuffles` into the same order every epoch, and counts."""
+
+    def __init__(self, seed: int) -> None:
+        self.calls = 0
+
+    def permutation(self, n: int) -> np.ndarray:
+        self.calls += 1
+        return np.arange(n)
+
+
+def small_run(train, mnist: Splits, **recipe) -> tuple[keras.Model, dict]:
+    (x_train, y_train), _ = mnist
+    keras.utils.set_random_seed(0)
+    model = reference_network()
+    history = train(model, to_dense_inputs(x_train[:1000]), one_hot(y_train[:1000]), epochs=2, batch_size=128, **recipe)
+    return model, history
+
+
+def test_fit_fast_does_what_fit_does_on_the_same_batches(monkeypatch: pytest.MonkeyPatch, mnist: Splits) -> None:
+    """In fit's order (no shuffling), fit_fast's weights and history are fit's: the same steps, loss and metric."""
+    monkeypatch.setattr(training.np.random, "default_rng", InOrder)
+    fast, history = small_run(fit_fast, mnist, validation_split=0.2)  # 800 images: 6 batches of 128 and one of 32
+    fit = lambda model, x, y, **recipe: model.fit(x, y, shuffle=False, verbose=0, **recipe).history  # noqa: E731
+    keras_model, keras_history = small_run(fit, mnist, validation_split=0.2)
+    for a, b in zip(fast.get_weights(), keras_model.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=2e-5)
+    assert history.keys() == keras_history.keys() == {"accuracy", "loss", "val_accuracy", "val_loss"}
+    for name, values in history.items():
+        np.testing.assert_allclose(values, keras_history[name], rtol=1e-4)
+
+
+def test_fit_fast_shuffles_every_epoch_from_its_seed(monkeypatch: pytest.MonkeyPatch, mnist: Splits) -> None:
+    real, orders, logged = np.random.default_rng, [], []
+
+    class Recording:
+        def __init__(self, seed: int) -> None:
+            self.generator = real(seed)
+
+        def permutation(self, n: int) -> np.ndarray:
+            orders.append(self.generator.permutation(n))
+            return orders[-1]
+
+    monkeypatch.setattr(training.np.random, "default_rng", Recording)
+    small_run(fit_fast, mnist, seed=5, on_epoch_end=lambda epoch, logs: logged.append((epoch, sorted(logs))))
+    first, second = orders
+    assert sorted(first) == sorted(second) == list(range(1000)) and not np.array_equal(first, second)
+    assert np.array_equal(first, real(5).permutation(1000))
+    assert logged == [(0, ["accuracy", "loss"]), (1, ["accuracy", "loss"])]

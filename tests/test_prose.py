@@ -40,33 +40,20 @@ NUMBER = re.compile(r"(?<![\w.\-−])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w])")
 LIST_MARKER = re.compile(r"^\s*\d+\.\s", re.MULTILINE)
 
 # Numbers in prose that no output of the notebook shows, each with why it holds, by (file name, number as
-# written). The second group are known failures in notebooks 05-08, being fixed by their owners (issues 20, 21).
+# written).
 UNWITNESSED: dict[tuple[str, str], str] = {
     ("03_training.ipynb", "2.1"): "cites the book: its section 2.1",
     ("03_training.ipynb", "2.7"): "cites the book: its listing 2.7",
     ("03_training.ipynb", "20"): "an instruction in Try this next (train for 20 epochs), not a result",
     ("04_confusion_matrix.ipynb", "17"): "arithmetic: a digit leaning by 17° has a slant of tan 17° = 0.31",
-    ("README.md", "54"): "3 min 54 s, the slowest `make test` of the day's bench runs, quoted from their logs",
-    ("README.md", "206"): "the mistakes of the run stored before, on an Intel Xeon: notebook 03 in git history",
-    **dict.fromkeys(
-        [
-            ("06_experiments.ipynb", "2.8"),
-            ("06_experiments.ipynb", "3.2"),
-            ("06_experiments.ipynb", "54,000"),
-            ("06_experiments.ipynb", "6,000"),
-        ],
-        "known failure, being fixed (issues 20b and 21)",
-    ),
+    ("06_experiments.ipynb", "2.7"): "cites the book: its listing 2.7",
+    ("README.md", "2.7"): "cites the book: its listing 2.7",
+    ("README.md", "97.94"): "the test accuracy of the run stored before, on an Intel Xeon: notebook 03 in git history",
 }
 
 # Cross-references known to fail, by (file name, reference as written): every bare reference of that kind in
-# the file. Known failures in notebooks 05-08, being fixed by their owners (issues 20b and 21).
-UNRESOLVED: set[tuple[str, str]] = {
-    ("06_experiments.ipynb", "notebook 02"),
-    ("06_experiments.ipynb", "notebook 03"),
-    ("06_experiments.ipynb", "notebook 04"),
-    ("06_experiments.ipynb", "notebook 07"),
-}
+# the file.
+UNRESOLVED: set[tuple[str, str]] = set()
 
 
 @cache
