@@ -82,7 +82,11 @@ class Rigged:
     __hash__ = object.__hash__
 
 
-@pytest.mark.parametrize("value", [Rigged(), (Rigged(), 1), {"a": 1}, np.array(["a"]), np.zeros(200_000)], ids=repr)
+@pytest.mark.parametrize(
+    "value",
+    [Rigged(), (Rigged(), 1), {"a": 1}, np.array(["a"]), np.zeros(200_000)],
+    ids=["rigged", "rigged in a tuple", "dict", "array of strings", "oversized array"],  # stable across processes
+)
 def test_objects_and_oversized_arrays_arrive_as_unsupported(value: object) -> None:
     back = decode(json.loads(json.dumps(encode(value))))
     inner = back[0] if isinstance(back, tuple) else back
