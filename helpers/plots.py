@@ -301,8 +301,12 @@ def _history_alt(
         trend = f", then rises to {val[-1]:.4f} by epoch {n}" if best < n - 1 and val[-1] > val[best] else ""
         said.append(
             f"Validation loss falls from {val[0]:.4f} to its lowest, {val[best]:.4f}, at epoch {best + 1}{trend}; "
-            f"validation accuracy is {_percent(history['val_accuracy'][best])} there and "
-            f"{_percent(history['val_accuracy'][-1])} at the end."
+            + (
+                f"validation accuracy is {_percent(history['val_accuracy'][best])} at that last epoch."
+                if best == n - 1
+                else f"validation accuracy is {_percent(history['val_accuracy'][best])} there and "
+                f"{_percent(history['val_accuracy'][-1])} at the end."
+            )
         )
     if reference and "accuracy" in reference:
         side = "above" if history["accuracy"][-1] > reference["accuracy"] else "not above"
@@ -526,7 +530,7 @@ def plot_accuracy_vs_params(
     alt = "Test accuracy against the number of parameters, on a log axis: " + "; ".join(points) + "."
     if len(values) > 2:
         gains = np.diff(values)
-        alt += f" The gain per step shrinks from {gains[0]:+.2f} to {gains[-1]:+.2f} percentage points."
+        alt += " The gain per step: " + ", ".join(f"{gain:+.2f}" for gain in gains) + " percentage points."
     if band is not None:
         alt += f" A grey band, {band_label or 'a reference range'}, spans {100 * band[0]:.2f}–{100 * band[1]:.2f} %."
     return _described(fig, alt)

@@ -303,3 +303,15 @@ def test_runs_differ_in_marker_and_line_style_not_colour_alone() -> None:
     for ax in plots.plot_learning_curves(runs).axes:
         lines = ax.get_lines()
         assert len({line.get_marker() for line in lines}) == len({line.get_linestyle() for line in lines}) == 3
+
+
+def test_history_alt_names_the_best_epoch_once_when_it_is_the_last() -> None:
+    falling = {"loss": [0.3, 0.2], "accuracy": [0.9, 0.95], "val_loss": [0.2, 0.1], "val_accuracy": [0.95, 0.97]}
+    rising = {**falling, "val_loss": [0.1, 0.2]}
+    assert "validation accuracy is 97.00 % at that last epoch." in plots.plot_history(falling).alt
+    assert "validation accuracy is 95.00 % there and 97.00 % at the end." in plots.plot_history(rising).alt
+
+
+def test_accuracy_vs_params_alt_gives_every_gain() -> None:
+    fig = plots.plot_accuracy_vs_params([100, 200, 400, 800], [0.9, 0.95, 0.96, 0.98], labels=["a", "b", "c", "d"])
+    assert "The gain per step: +5.00, +1.00, +2.00 percentage points." in fig.alt
