@@ -441,7 +441,7 @@ def plot_seed_spread(accuracies: Sequence[float], references: Mapping[str, float
     `references` maps a label to a published accuracy; the lines differ in style as well as in colour.
     """
     values = 100 * np.asarray(accuracies, dtype=float)
-    fig = CourseFigure(figsize=(8, 2.8))
+    fig = CourseFigure(figsize=(8, 3.2))
     ax = fig.subplots()
     sns.boxplot(x=values, ax=ax, color="0.9", width=0.5, showfliers=False)
     sns.stripplot(x=values, ax=ax, size=8, jitter=0.12, alpha=0.8)
@@ -452,7 +452,7 @@ def plot_seed_spread(accuracies: Sequence[float], references: Mapping[str, float
         title=f"Test accuracy of {len(values)} runs that differ only in the random seed",
         xlabel="Test accuracy (%)",
     )
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=len(references), frameon=False)  # under the dots
     fig.tight_layout()
     styles = ("dashed", "dotted", "dash-dotted")
     marks = [
