@@ -36,6 +36,6 @@ What it does not defend against:
 - Copying a classmate's notebook: no similarity check.
 - The static scan can be dodged (exec of a built string, getattr): such code still cannot change a verdict,
   it only escapes the `tampered` mark.
-- Kernel exploits, side channels, and CPU time stolen from the other runs (no CPU quota: runs share the cores).
+- Kernel exploits, side channels, and CPU time taken from the other runs within each run's one-core quota.
 - The grader itself runs as root and parses JSON and the runner's messages: a bug there is the weak point.
 """

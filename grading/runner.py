@@ -13,7 +13,7 @@ in the sandbox and the comparison only in the grader.
 Messages to the grader, one JSON object a line: {"cell": i}, {"error": "TypeName", "cell": i},
 {"check": "NN.k", "answer": data, "cell": i} or {"check": ..., "function": true, "cell": i} followed by
 the call loop, {"tampered": "what"}, {"end": true}. This file imports nothing from the grader: it is
-copied into the sandbox. `encode` and `decode` are shared with the grader (grading/grade.py).
+copied into the sandbox. `encode` and `decode` are shared with the grader (grading/run.py).
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ class Cgroup:
         (cpu / "cpu.cfs_quota_us").write_text(str(int(limits.cpus * period)))
 
     def join_command(self) -> list[str]:
-        """A command prefix that moves itself into both cgroups, then runs the rest."""
+        """A command prefix that moves itself into each of the run's cgroups, then runs the rest."""
         joins = " && ".join(f"echo $$ > {folder / 'cgroup.procs'}" for folder in self.dirs)
         return ["sh", "-c", f'{joins} && exec "$@"', "sh"]
 

@@ -74,7 +74,7 @@ def load_model(path: Path, input_shape: tuple[int, ...], n_outputs: int) -> kera
 def reference_network(**compile_args: object) -> keras.Model:
     """Notebook 02's network, 784 → 512 (ReLU) → 10 (softmax), compiled as notebook 03 compiles it.
 
-    `compile_args` adds to the recipe's `compile` call (`make bench` times `steps_per_execution` and `jit_compile`).
+    `compile_args` adds to the recipe's `compile` call (`make bench` times `steps_per_execution`).
     """
     model = keras.Sequential(
         [
