@@ -161,6 +161,9 @@ $(CLASS_ENV)/.installed: pyproject.toml $(HUB_LOCK) $(wildcard helpers/*.py) | d
 class-env: $(CLASS_ENV)/.installed ## The class's environment (root): venv, MNIST and the course's student copies in CLASS_ENV (/opt/mnist-course)
 	$(BIN)/python -m hub.course $(CLASS_ENV)
 
+hub-experiments: $(CLASS_ENV)/.installed ## Notebook 06's results, trained once for the class into CLASS_ENV/experiments (root)
+	$(BIN)/python -m hub.experiments $(CLASS_ENV)
+
 # The class's hub (hub/, see the README's "Teach a class"): python -m hub runs configurable-http-proxy and
 # JupyterHub in the foreground, as root; its state (database, secrets, pid files) is in HUB_STATE, root's only.
 HUB_STATE         ?= /var/lib/mnist-course-hub
