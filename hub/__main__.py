@@ -245,7 +245,7 @@ class Launcher:
             print(f"note: {self.opts.admin} is already signed up at /hub/signup; log in with that password")
             return
         write_atomically(saved, f"{password}\n")
-        print(f"The admin {self.opts.admin!r} is signed up; the password is in {saved} (change it on the hub)")
+        print(f"The admin {self.opts.admin!r} is signed up; password in {saved} (change it at /hub/change-password)")
 
     def restart(self, what: str) -> bool:
         """Start `what` (proxy or hub) again after it stopped; False once it has failed too often."""
