@@ -154,7 +154,7 @@ $(CLASS_ENV)/.installed: pyproject.toml $(HUB_LOCK) $(wildcard helpers/*.py) | d
 	$(CLASS_ENV)/venv/bin/python -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .
 	rm -rf build
 	cd / && $(CLASS_ENV)/venv/bin/python -m helpers.kernel install >/dev/null
-	install -d -m 0755 $(CLASS_ENV)/data && install -m 0644 data/mnist.npz $(CLASS_ENV)/data/mnist.npz
+	install -d -m 0755 $(CLASS_ENV)/data $(CLASS_ENV)/experiments && install -m 0644 data/mnist.npz $(CLASS_ENV)/data/mnist.npz
 	chmod -R go+rX,go-w $(CLASS_ENV)
 	@touch $@
 

@@ -101,9 +101,15 @@ class CourseSpawner(LocalProcessSpawner):
             self.log.warning("nbgitpuller failed for %s:\n%s", entry.pw_name, result.stdout[-2000:])
 
     def prepare(self) -> None:
-        """Everything before the server starts, as root: the user, the course in the home, the cgroups."""
+        """Everything before the server starts, as root: the user, the course in the home, the cgroups.
+
+        Whatever an earlier server of the student's left in the cgroups (its kernels, if it was killed) is
+        killed first: the new server starts with the whole memory limit to itself.
+        """
         entry = ensure_user(self.unix_name)
         self.pull_course(entry)
+        if (leftover := self.cgroup()).exists():
+            leftover.kill_all()
         memory, cpus = int(self.mem_limit or limits.MEMORY), self.cpu_limit or limits.CPUS
         Cgroup.make(self.cgroup_parent, self.unix_name, memory, self.tasks_limit, cpus)
 
