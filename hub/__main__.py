@@ -73,13 +73,16 @@ def options(args: list[str]) -> argparse.Namespace:
 
 
 def read_pid(path: Path) -> int | None:
-    """The pid in `path` if that process is alive, else None."""
+    """The pid in `path` if that process is alive and a launcher (python -m hub), else None.
+
+    A pid file left by a launcher that was killed may name another process since: that one is never signalled.
+    """
     try:
         pid = int(path.read_text().split()[0])
-        os.kill(pid, 0)
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (OSError, ValueError, IndexError):
         return None
-    return pid
+    return pid if b"-m" in command and b"hub" in command else None
 
 
 def write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
