@@ -148,11 +148,21 @@ def test_culler_is_the_one_servers(values: dict, one_server: Config) -> None:
 
 
 def test_log_in_and_servers_are_the_one_servers(values: dict, one_server: Config) -> None:
-    """NativeAuthenticator with the same admin and rules, and the servers' options (the course kernel only)."""
+    """NativeAuthenticator with the same admin and rules, and the servers' options (the course kernel only).
+
+    The authenticator is the hub package's (hub/auth.py): the values mount that file where the chart's
+    configuration imports from, and the install command in their first lines fills it in from the checkout.
+    """
     config = values["hub"]["config"]
-    assert config["JupyterHub"]["authenticator_class"] == one_server.JupyterHub.authenticator_class
-    authenticator = dict(config["Authenticator"], admin_users=set(config["Authenticator"]["admin_users"]))
-    assert authenticator == dict(one_server.Authenticator)
+    authenticator = one_server.JupyterHub.authenticator_class
+    assert config["JupyterHub"]["authenticator_class"] == authenticator
+    module = PurePosixPath(*authenticator.split(".")[:-1]).with_suffix(".py")
+    assert (ROOT / module).is_file()
+    key, file = next((k, f) for k, f in values["hub"]["extraFiles"].items() if f["mountPath"].endswith(f"/{module}"))
+    assert PurePosixPath(file["mountPath"]).parent.parent == PurePosixPath("/usr/local/etc/jupyterhub")
+    assert f"--set-file hub.extraFiles.{key}.stringData={module}" in VALUES.read_text()
+    rules = dict(config["Authenticator"], admin_users=set(config["Authenticator"]["admin_users"]))
+    assert rules == dict(one_server.Authenticator)
     assert config["NativeAuthenticator"] == dict(one_server.NativeAuthenticator)
     assert config["KubeSpawner"]["args"] == one_server.Spawner.args
 
