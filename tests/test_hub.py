@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -160,6 +161,7 @@ class Student:
 
     hub: str
     name: str
+    password: str
     web: requests.Session = field(default_factory=requests.Session)
     token: str = ""
     kernel: Kernel | None = None
@@ -177,10 +179,10 @@ class Student:
         return pwd.getpwnam(f"jupyter-{self.name}").pw_uid
 
     def log_in(self) -> None:
-        """Log in at /hub/login (DummyAuthenticator takes any password), as the form does."""
+        """Log in at /hub/login (DummyAuthenticator: the hub's one password), as the form does."""
         self.web = requests.Session()
         self.web.get(f"{self.hub}/hub/login", timeout=TIMEOUT).raise_for_status()
-        form = {"username": self.name, "password": "any", "_xsrf": self.web.cookies["_xsrf"]}
+        form = {"username": self.name, "password": self.password, "_xsrf": self.web.cookies["_xsrf"]}
         answer = self.web.post(f"{self.hub}/hub/login", data=form, timeout=TIMEOUT, allow_redirects=False)
         assert answer.status_code == 302, answer.text[-500:]
 
@@ -220,10 +222,12 @@ class Student:
 
 @dataclass
 class Hub:
-    """The hub python -m hub runs: its address and its state folder (the database, secrets and pid files)."""
+    """The hub python -m hub runs: its address, its state folder (the database, secrets and pid files), and the
+    password DummyAuthenticator takes for every user."""
 
     url: str
     state: Path
+    password: str
 
     def pid(self, name: str) -> int:
         """The pid in the state folder's file `name` (0 while there is none)."""
@@ -253,11 +257,15 @@ def hub() -> Iterator[Hub]:
     port, api_port, hub_port = free_port(), free_port(), free_port()
     command = [sys.executable, "-m", "hub", "--class-env", str(CLASS_ENV), "--state", str(state / "hub")]
     command += ["--port", str(port), "--api-port", str(api_port), "--hub-port", str(hub_port)]
+    # The proxy listens on every interface (python -m hub's choice, for a class): DummyAuthenticator gets a
+    # password of its own, so that nobody else can log in while the tests run.
+    password = secrets.token_urlsafe(16)
     command += ["--cgroup", CGROUP_PARENT, "--", "--JupyterHub.authenticator_class=dummy"]
+    command += [f"--DummyAuthenticator.password={password}"]
     log = state / "launcher.log"
     with log.open("wb") as output:
         launcher = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
-    running = Hub(f"http://127.0.0.1:{port}", state / "hub")
+    running = Hub(f"http://127.0.0.1:{port}", state / "hub", password)
     try:
         wait_for("the hub to answer", lambda: running.answers() or launcher.poll() is not None, 3 * TIMEOUT)
         assert launcher.poll() is None, log.read_text()[-3000:]
@@ -294,7 +302,7 @@ def remove_user(name: str) -> None:
 @pytest.fixture(scope="module")
 def students(hub: Hub) -> Iterator[dict[str, Student]]:
     """ann and ben, logged in, each with a running server, work saved and a kernel that knows whose it is."""
-    class_ = {name.removeprefix("hubtest-"): Student(hub.url, name) for name in NAMES}
+    class_ = {name.removeprefix("hubtest-"): Student(hub.url, name, hub.password) for name in NAMES}
     try:
         for student in class_.values():
             student.log_in()
