@@ -1,10 +1,8 @@
 """The course's figures: each helper draws one kind of figure and returns it with its text alternative.
 
-Figures are built with `matplotlib.figure.Figure` rather than pyplot, so a notebook shows a
-returned figure exactly once and tests can inspect it without a display. Each is a `CourseFigure`
-whose `alt` says what it shows and its point, written from the numbers it draws; Jupyter stores
-that text with the PNG and the course site shows it as the image's `alt`. A figure drawn in a
-notebook with pyplot is shown with its own text alternative by `show_figure(fig, alt)`.
+Each is a `CourseFigure` (a `matplotlib.figure.Figure`, not pyplot's, so a notebook shows it once and tests need
+no display) whose `alt`, written from the numbers it draws, says what it shows and its point; Jupyter stores it
+with the PNG and the site shows it as the image's `alt`. `show_figure(fig, alt)` shows a figure drawn with pyplot.
 """
 
 from __future__ import annotations
@@ -116,10 +114,7 @@ def use_course_style() -> None:
 
 
 def _draw_digit(ax: Axes, image: np.ndarray) -> None:
-    """One digit, dark ink on white, without axes; bytes (0-255) or values in [0, 1].
-
-    Nearest-neighbour scaling shows the 28 × 28 pixels the network sees, and keeps the PNG small.
-    """
+    """One digit (0-255 or 0-1), dark ink on white, without axes; nearest-neighbour: the pixels, and a small PNG."""
     ax.set_axis_off()
     ax.imshow(image, cmap="gray_r", vmin=0, vmax=full_scale(image), interpolation="nearest")
 
@@ -217,12 +212,8 @@ def plot_pixel_histogram(images: np.ndarray) -> CourseFigure:
     fig = CourseFigure(figsize=(8, 3.6))
     ax = fig.subplots()
     ax.hist(pixels, bins=np.arange(257) - 0.5, log=True)
-    ax.set(
-        title="Pixel intensities in the training images",
-        xlabel="Intensity (0 = background, 255 = full ink)",
-        ylabel="Pixels (log scale)",
-        xlim=(-3, 258),
-    )
+    ax.set(title="Pixel intensities in the training images", xlabel="Intensity (0 = background, 255 = full ink)")
+    ax.set(ylabel="Pixels (log scale)", xlim=(-3, 258))
     fig.tight_layout()
     alt = (
         f"Histogram of the {pixels.size:,} pixel intensities, 0 to 255, on a log scale: "
@@ -448,10 +439,8 @@ def plot_seed_spread(accuracies: Sequence[float], references: Mapping[str, float
     palette = sns.color_palette("colorblind")
     for (label, reference), style, colour in zip(references.items(), ("--", ":", "-."), (3, 2, 4), strict=False):
         ax.axvline(100 * reference, color=palette[colour], linestyle=style, linewidth=2, label=label)
-    ax.set(
-        title=f"Test accuracy of {len(values)} runs that differ only in the random seed",
-        xlabel="Test accuracy (%)",
-    )
+    title = f"Test accuracy of {len(values)} runs that differ only in the random seed"
+    ax.set(title=title, xlabel="Test accuracy (%)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=len(references), frameon=False)  # under the dots
     fig.tight_layout()
     styles = ("dashed", "dotted", "dash-dotted")
@@ -460,11 +449,8 @@ def plot_seed_spread(accuracies: Sequence[float], references: Mapping[str, float
         f"{'inside' if values.min() <= 100 * value <= values.max() else 'outside'} the spread"
         for (label, value), style in zip(references.items(), styles, strict=False)
     ]
-    alt = (
-        f"Test accuracy of {len(values)} runs that differ only in the random seed, each a dot over a box plot: "
-        f"{values.min():.2f}–{values.max():.2f} %, mean {values.mean():.2f} %; {'; '.join(marks)}."
-    )
-    return _described(fig, alt)
+    spread = f"{values.min():.2f}–{values.max():.2f} %, mean {values.mean():.2f} %"
+    return _described(fig, f"{title}, each a dot over a box plot: {spread}; {'; '.join(marks)}.")
 
 
 def plot_learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]]) -> CourseFigure:
