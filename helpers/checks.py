@@ -84,26 +84,12 @@ def _choice_hint(exercise: Exercise, answer: object) -> str | None:
     return None
 
 
-class Verdict:
-    """True or false like a bool, but shows nothing when it ends a notebook cell: the printed line says it all.
-
-    (A bool would add `True` or `False` under the line; IPython calls `_ipython_display_` instead.)
-    """
-
-    def __init__(self, right: bool) -> None:
-        self.right = right
-
-    def __bool__(self) -> bool:
-        return self.right
-
-    def __eq__(self, other: object) -> bool:
-        return bool(self) == other
-
-    def __hash__(self) -> int:
-        return hash(self.right)
+class Verdict(int):
+    """True or false like a bool (which cannot be subclassed), but shows nothing when it ends a notebook cell: the
+    printed line says it all. A bool would add `True` or `False` under it; IPython calls `_ipython_display_` instead."""
 
     def __repr__(self) -> str:
-        return repr(self.right)
+        return repr(bool(self))
 
     def _ipython_display_(self) -> None:
         """Nothing to display."""
