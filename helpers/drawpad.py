@@ -1,7 +1,7 @@
 """A drawing pad and an upload button for your own digits, in JupyterLab (ipycanvas and ipywidgets).
 
-The pad keeps the strokes you draw and renders them itself with Pillow, so what the network sees
-does not depend on the browser, and the pad can be driven without one (tests, nbval).
+The pad keeps the strokes and renders them itself with Pillow: what the network sees does not depend on the
+browser, and the pad can be driven without one (tests, nbval).
 """
 
 from __future__ import annotations
@@ -69,11 +69,11 @@ class DigitPad:
         self.canvas.on_touch_move(self._touch_move)
         self.canvas.on_touch_end(self._touch_end)
         self.canvas.on_touch_cancel(self._touch_end)
-        undo = widgets.Button(description="Undo", icon="undo", tooltip="Remove the last stroke", layout=label_width())
+        undo = widgets.Button(description="Undo", icon="undo", tooltip="Remove the last stroke", layout=_label_width())
         undo.on_click(lambda _: self.undo())
-        clear = widgets.Button(description="Clear", icon="eraser", tooltip="Start again", layout=label_width())
+        clear = widgets.Button(description="Clear", icon="eraser", tooltip="Start again", layout=_label_width())
         clear.on_click(lambda _: self.clear())
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload", layout=label_width())
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload", layout=_label_width())
         self.upload.observe(self._uploaded, names="value")
         buttons = widgets.HBox([undo, clear, self.upload], layout=widgets.Layout(flex_flow="row wrap"))
         self.message = widgets.HTML()  # what the pad is doing, in words: wraps like prose, read by screen readers
@@ -83,7 +83,7 @@ class DigitPad:
         right = widgets.VBox([self.message, self.output], layout=widgets.Layout(min_width="420px", flex="1 1 auto"))
         self.widget = widgets.HBox([left, right])
         self.widget.add_class("digit-pad")
-        self.hint()
+        self.say(HINT)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         """The widget in JupyterLab; a sentence instead of the widget's repr in a static copy.
@@ -143,16 +143,12 @@ class DigitPad:
         if self.strokes:
             self.show(self.image())
         else:
-            self.hint()
+            self.say(HINT)
 
     def clear(self) -> None:
         self.drawing = False
         self.strokes.clear()
         self.canvas.clear()
-        self.hint()
-
-    def hint(self) -> None:
-        """Say, where the figure will appear, what to do."""
         self.say(HINT)
 
     def say(self, text: str, figure: Figure | None = None) -> None:
@@ -209,7 +205,7 @@ class DigitPad:
         self.show(picture)
 
 
-def label_width() -> widgets.Layout:
+def _label_width() -> widgets.Layout:
     """A button as wide as its label, which it never shrinks below (the row wraps instead)."""
     return widgets.Layout(width="auto", flex="0 0 auto")
 
