@@ -16,11 +16,10 @@ import numpy as np
 class Exercise:
     """What a right answer is, and what to tell a learner whose answer is not.
 
-    `expected` is a number, a string, or a tuple of them, compared element by element; `tolerance` is the
-    absolute difference allowed for numbers that depend on the CPU (one value, or one per element). When
-    `test` is given, the answer is a function, and `test(answer)` says whether it computes the right thing.
-    A reasoning question is a choice between named options: its right option is a string in `expected`, and
-    `options` maps each wrong option to the hint a learner who chose it gets; any other string is refused.
+    `expected`: a number, a string, or a tuple of them; `tolerance`: the difference allowed for numbers that
+    depend on the CPU (one, or one per element). With `test`, the answer is a function that `test` tries. A
+    reasoning question's right option is a string in `expected`; `options` maps each wrong one to its hint (any
+    other string is refused).
     """
 
     hint: str

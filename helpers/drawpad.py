@@ -49,10 +49,8 @@ def render_strokes(strokes: Sequence[Sequence[Point]], width: int = PEN) -> np.n
 
 
 class DigitPad:
-    """Draw a digit (or upload a picture) and see the network's 28×28 input and its probabilities.
-
-    `caution`, if given, looks at each input and may return a warning, which the pad says before the reading.
-    """
+    """Draw a digit (or upload a picture) and see the network's 28×28 input and its probabilities; `caution` may
+    return a warning about an input, which the pad says before the reading."""
 
     def __init__(self, predict: Predict, caution: Caution | None = None) -> None:
         self.predict = predict
@@ -86,10 +84,8 @@ class DigitPad:
         self.say(HINT)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        """The widget in JupyterLab; a sentence instead of the widget's repr in a static copy.
-
-        Built here, as ipywidgets 8 does, because ipywidgets 7 (Colab's) widgets have no `_repr_mimebundle_`.
-        """
+        """The widget in JupyterLab, a sentence in a static copy; built here because ipywidgets 7's (Colab's) widgets
+        have no `_repr_mimebundle_`."""
         view = {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}
         return {
             "text/plain": "[drawing pad: open this notebook in JupyterLab and run the cell to draw]",
@@ -107,10 +103,8 @@ class DigitPad:
             self.strokes[-1].append((x, y))
 
     def end_stroke(self, x: float | None = None, y: float | None = None) -> None:
-        """Finish the stroke (at x, y if given) and show what the network makes of the drawing so far.
-
-        Called when the pen is lifted and when the pointer leaves the pad; outside a stroke it does nothing.
-        """
+        """Finish the stroke (at x, y if given; the pen lifted or the pointer out of the pad) and show what the
+        network makes of the drawing so far; outside a stroke, nothing."""
         if not self.drawing:
             return
         if x is not None and y is not None:

@@ -25,10 +25,7 @@ CNN_EPOCHS, CNN_WARMUP, CNN_VALIDATION = 3, 200, 0.1  # notebook 07's recipe for
 
 
 class ModelFileError(RuntimeError):
-    """A saved model is missing, damaged, unsafe or of another architecture.
-
-    The message says which and names the file; the caller adds which notebook saves it again.
-    """
+    """A saved model is missing, damaged, unsafe or of another architecture (the message says which, and the file)."""
 
 
 def save_model(model: keras.Model, path: Path) -> None:
@@ -71,10 +68,8 @@ def load_model(path: Path, input_shape: tuple[int, ...], n_outputs: int) -> kera
 
 
 def reference_network(**compile_args: object) -> keras.Model:
-    """Notebook 02's network, 784 → 512 (ReLU) → 10 (softmax), compiled as notebook 03 compiles it.
-
-    `compile_args` adds to the recipe's `compile` call (`make bench` times `steps_per_execution`).
-    """
+    """Notebook 02's network, 784 → 512 (ReLU) → 10 (softmax), compiled as notebook 03 compiles it, plus
+    `compile_args` (`make bench` times `steps_per_execution`)."""
     model = keras.Sequential(
         [
             keras.Input(shape=(784,)),

@@ -127,11 +127,8 @@ def show_digits(
     size: float = 1.1,
     row_labels: Sequence[str] | None = None,
 ) -> CourseFigure:
-    """A grid of 28×28 digits, dark ink on white, each with an optional caption.
-
-    With `row_labels`, `images` is a list of groups (e.g. one confused pair's digits), each shown as one row of
-    up to `ncols` digits and labelled on its left.
-    """
+    """A grid of 28×28 digits, dark ink on white, each with an optional caption. With `row_labels`, `images` is a
+    list of groups (e.g. one confused pair's digits), each a row of up to `ncols` digits labelled on its left."""
     if row_labels is None:
         flat = np.asarray(images).reshape(-1, 28, 28)
         rows = [flat[i : i + ncols] for i in range(0, len(flat), ncols)]
@@ -231,13 +228,9 @@ def plot_history(
     log_loss: bool = False,
     zoom_val_loss: bool = False,
 ) -> CourseFigure:
-    """Loss and accuracy per epoch (and validation curves if present), side by side, one legend below.
-
-    `reference` maps a metric name (e.g. "accuracy") to a value drawn as a dotted line;
-    `mark_epoch` is an (epoch, label) pair drawn as a vertical line on every panel;
-    `log_loss` puts the loss on a log scale, where small changes near zero stay visible;
-    `zoom_val_loss` adds a panel with the validation loss alone on a linear scale, where its rise shows.
-    """
+    """Loss and accuracy per epoch (and validation curves if present), side by side, one legend below; `reference`
+    {metric: value} as dotted lines, `mark_epoch` (epoch, label) as a vertical line, `log_loss` the loss on a log
+    scale (small changes near zero show), `zoom_val_loss` a panel of the validation loss alone (its rise shows)."""
     panels = ["loss", "val_loss", "accuracy"] if zoom_val_loss else ["loss", "accuracy"]
     fig = CourseFigure(figsize=(11, 4.2) if zoom_val_loss else (10, 4.2), layout="constrained")
     axes = dict(zip(panels, fig.subplots(1, len(panels)), strict=True))
@@ -326,12 +319,9 @@ def plot_confusion_matrix(
     cbar_label: str = "Test images",
     hide_diagonal: bool = False,
 ) -> CourseFigure:
-    """A confusion matrix as an annotated heatmap: true digit down, predicted digit across.
-
-    Several, given as {name: matrix}, stand side by side on one colour scale, so their cells compare directly.
-    `hide_diagonal` hatches the diagonal instead of printing it, for a matrix of errors only (where a
-    printed 0 would read as "none right").
-    """
+    """A confusion matrix as an annotated heatmap, true digit down, predicted across; several ({name: matrix}) side
+    by side on one colour scale. `hide_diagonal` hatches the diagonal of a matrix of errors only (a 0 there would
+    read as "none right")."""
     matrices = {name: np.asarray(m) for name, m in (cm.items() if isinstance(cm, Mapping) else [("", cm)])}
     n = len(matrices)
     vmax = max(float(m.max()) for m in matrices.values())
@@ -364,11 +354,8 @@ def plot_confusion_matrix(
 
 
 def plot_confidence(confidence: np.ndarray, correct: np.ndarray) -> CourseFigure:
-    """Histograms of the top predicted probability, for right and for wrong predictions, one panel each.
-
-    Each panel has its own y scale (share of its predictions, in %), so the few wrong predictions show
-    as clearly as the many right ones; the x axis starts at the lowest confidence found.
-    """
+    """Histograms of the top predicted probability of right and of wrong predictions, each on its own y scale (% of
+    its predictions), so the few wrong ones show as clearly as the many right ones."""
     confidence = np.asarray(confidence, dtype=float)
     correct = np.asarray(correct, dtype=bool)
     low = np.floor(confidence.min() * 20) / 20
@@ -427,10 +414,8 @@ def _with_value(label: str, percent: float) -> str:
 
 
 def plot_seed_spread(accuracies: Sequence[float], references: Mapping[str, float]) -> CourseFigure:
-    """Test accuracy of repeated runs as a box with every run as a dot, and each reference as a line.
-
-    `references` maps a label to a published accuracy; the lines differ in style as well as in colour.
-    """
+    """Test accuracy of repeated runs as a box with every run as a dot, and each of `references` (label: published
+    accuracy) as a line that differs in style as well as in colour."""
     values = 100 * np.asarray(accuracies, dtype=float)
     fig = CourseFigure(figsize=(8, 3.2))
     ax = fig.subplots()
@@ -537,11 +522,8 @@ def show_pipeline(
     probabilities: np.ndarray,
     labels: Sequence[int] | None = None,
 ) -> CourseFigure:
-    """Per column: a picture as given, the 28×28 input made from it, and the network's probabilities.
-
-    With `labels`, each column's title says whether the prediction is right. An input that came out
-    blank, or whose paper the network reads as ink, says so under it.
-    """
+    """Per column: a picture as given, the 28×28 input made from it (saying so if blank or paper read as ink), and
+    the network's probabilities; with `labels`, whether the prediction is right."""
     labels = None if labels is None else [int(label) for label in labels]  # a pandas Series keeps its index
     if not len(pictures) == len(inputs) == len(probabilities) or (labels is not None and len(labels) != len(inputs)):
         raise ValueError("give one input, one row of probabilities (and one label) per picture")
@@ -585,10 +567,8 @@ def show_pipeline(
 
 
 def show_steps(steps: Mapping[str, np.ndarray], title: str = "", as_ink: Sequence[str] = ()) -> CourseFigure:
-    """Images of any sizes side by side, each titled with its name and size (e.g. preprocessing steps).
-
-    The steps named in `as_ink` are ink maps, drawn like every digit in the course: more ink, darker.
-    """
+    """Images of any sizes side by side, each titled with its name and size (e.g. preprocessing steps); those named in
+    `as_ink` are ink maps, drawn like every digit in the course (more ink, darker)."""
     if not steps:
         raise ValueError("no images to show")
     fig = CourseFigure(figsize=(2.4 * len(steps), 2.9))
