@@ -226,13 +226,9 @@ def machine() -> dict:
 
 
 def git_commit() -> str:
-    """The checkout's commit, with `+ changes` if the working tree differs from it."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return f"{commit} + changes" if git("status", "--porcelain", "--untracked-files=no") else commit
+    """The checkout's commit, with `+ changes` if a tracked file differs from it."""
+    command = ["git", "describe", "--always", "--exclude=*", "--dirty= + changes"]  # no tag names: the commit
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip() or "unknown"
 
 
 def minutes(seconds: float) -> str:
