@@ -146,17 +146,14 @@ def check_clean(raw: str) -> list[Problem]:
 def check_metadata(nb: dict) -> list[Problem]:
     """No volatile or personal metadata: widget state, scroll state, output metadata but a figure's text alternative."""
     problems = []
-    extra = set(nb.get("metadata", {})) - NOTEBOOK_METADATA
-    if extra:
-        problems.append(Problem("metadata", "metadata", f"remove notebook metadata {sorted(extra)}"))
+    if extra := sorted(set(nb.get("metadata", {})) - NOTEBOOK_METADATA):
+        problems.append(Problem("metadata", "metadata", f"remove notebook metadata {extra}"))
     for i, cell in enumerate(nb["cells"]):
-        extra = set(cell.get("metadata", {}).get("jupyter", {})) - JUPYTER_CELL_METADATA
-        if extra:
-            extra = [f"jupyter.{key}" for key in sorted(extra)]
+        jupyter = cell.get("metadata", {}).get("jupyter", {})
+        if extra := [f"jupyter.{key}" for key in sorted(jupyter) if key not in JUPYTER_CELL_METADATA]:
             problems.append(Problem("metadata", cell_name(i, cell), f"remove cell metadata {extra}"))
         for output in cell.get("outputs", []):
-            extra = extra_output_metadata(output)
-            if extra:
+            if extra := extra_output_metadata(output):
                 problems.append(Problem("metadata", cell_name(i, cell), f"remove output metadata {extra}"))
     return problems
 
@@ -216,8 +213,7 @@ def _outputs_matching(nb: dict, pattern: re.Pattern, rule: str, advice: str) -> 
     """One problem per code cell whose outputs match `pattern`, quoting the first match."""
     problems = []
     for name, cell in code_cells(nb):
-        found = next((m[0] for o in cell["outputs"] for t in output_texts(o) if (m := pattern.search(t))), None)
-        if found:
+        if found := next((m[0] for o in cell["outputs"] for t in output_texts(o) if (m := pattern.search(t))), None):
             problems.append(Problem(rule, name, advice.format(found=found)))
     return problems
 
