@@ -466,12 +466,23 @@ async def start_server(browser: Browser, name: str, first_notebook: str, deadlin
         raise LoadError(f"JupyterLab's page: HTTP {lab.code}")
 
 
+async def stop_server(browser: Browser, name: str) -> None:
+    """The hub's Stop My Server, as the student: wait until the hub says it has stopped (at most SPAWN_S)."""
+    with contextlib.suppress(LoadError):
+        await browser.json(f"/hub/api/users/{name}/server", "DELETE", timeout=REQUEST_S)
+        deadline = time.monotonic() + SPAWN_S
+        while time.monotonic() < deadline:
+            model = await browser.json("/hub/api/user", timeout=REQUEST_S)
+            if "" not in model.get("servers", {}):
+                return
+            await asyncio.sleep(1)
+
+
 async def attend(
-    hub_url: str, student: Student, notebooks: list[str], cell_s: float, started: float, deadline: float
+    browser: Browser, student: Student, notebooks: list[str], cell_s: float, started: float, deadline: float
 ) -> None:
     """One student's class: arrive, log in, start the server, work through `notebooks`; failures are recorded."""
     await asyncio.sleep(max(0.0, min(started + student.arrival_s - time.monotonic(), deadline - time.monotonic())))
-    browser = Browser(hub_url)
     try:
         step = time.monotonic()
         await log_in(browser, student.name)
@@ -582,8 +593,12 @@ def class_summary(
 async def run_class(
     hub_url: str, names: list[str], spread_s: float, notebooks: list[str], cell_s: float, seconds: float
 ) -> tuple[list[Student], list[Sample], tuple[int, int, int]]:
-    """Students `names` arrive evenly over `spread_s` (0: at once) and work; the machine is sampled meanwhile."""
+    """Students `names` arrive evenly over `spread_s` (0: at once) and work; the machine is sampled meanwhile.
+
+    Each student's server runs on until the last student has finished (as in a class); then all are stopped.
+    """
     students = [Student(name, spread_s * i / len(names)) for i, name in enumerate(names)]
+    browsers = [Browser(hub_url) for _ in names]
     AsyncHTTPClient.configure(None, max_clients=2 * len(names) + 4)  # a progress stream and a request each
     before = meminfo()
     samples: list[Sample] = []
@@ -592,10 +607,12 @@ async def run_class(
     stop = asyncio.Event()
     sampler = asyncio.create_task(sample_machine(samples, started, stop, deadline))
     try:
-        await asyncio.gather(*(attend(hub_url, s, notebooks, cell_s, started, deadline) for s in students))
+        pairs = zip(browsers, students, strict=True)
+        await asyncio.gather(*(attend(browser, s, notebooks, cell_s, started, deadline) for browser, s in pairs))
     finally:
         stop.set()
         await sampler
+        await asyncio.gather(*(stop_server(browser, name) for browser, name in zip(browsers, names, strict=True)))
     return students, samples, before
 
 
