@@ -255,7 +255,8 @@ class Cell:
     """One code cell as a student ran it: how long until it answered, and why it failed (None: it did not)."""
 
     notebook: str
-    index: int
+    index: int  # among the notebook's code cells, from 0
+    id: str  # the cell's id in the notebook
     training: bool
     seconds: float | None = None
     error: str | None = None
@@ -279,11 +280,11 @@ class Student:
     kernels_killed: int | None = None
 
 
-def code_cells(notebook: dict) -> list[str]:
-    """The sources of the notebook's non-empty code cells (the contents API's JSON), in order."""
-    cells = (cell for cell in notebook["cells"] if cell["cell_type"] == "code")
-    sources = ("".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"] for cell in cells)
-    return [source for source in sources if source.strip()]
+def code_cells(notebook: dict) -> list[tuple[str, str]]:
+    """The ids and sources of the notebook's non-empty code cells (the contents API's JSON), in order."""
+    cells = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    sources = ["".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"] for cell in cells]
+    return [(cell.get("id", ""), source) for cell, source in zip(cells, sources, strict=True) if source.strip()]
 
 
 async def run_notebook(
@@ -294,8 +295,8 @@ async def run_notebook(
     opened = time.monotonic()
     url = f"{server}/api/contents/{quote(path)}?type=notebook&content=1"
     model = await browser.json(url, timeout=min(REQUEST_S, remaining(deadline)))
-    sources = code_cells(model["content"])
-    student.cells_expected += len(sources)
+    cells = code_cells(model["content"])
+    student.cells_expected += len(cells)
     kernel_name = model["content"]["metadata"].get("kernelspec", {}).get("name", "python3")
     request = {"path": path, "name": f"{notebook}.ipynb", "type": "notebook", "kernel": {"name": kernel_name}}
     session = await browser.json(f"{server}/api/sessions", "POST", request, timeout=min(REQUEST_S, remaining(deadline)))
@@ -305,8 +306,8 @@ async def run_notebook(
         await kernel.connect(browser, f"{server}/api/kernels/{session['kernel']['id']}/channels", remaining(deadline))
         await asyncio.wait_for(kernel.request("kernel_info_request", {}), min(REQUEST_S, remaining(deadline)))
         student.opened_s[notebook] = time.monotonic() - opened
-        for index, source in enumerate(sources):
-            cell = Cell(notebook, index, bool(TRAINING.search(source)))
+        for index, (cell_id, source) in enumerate(cells):
+            cell = Cell(notebook, index, cell_id, bool(TRAINING.search(source)))
             student.cells.append(cell)
             content = {"code": source, "silent": False, "store_history": True, "user_expressions": {}}
             started = time.monotonic()
@@ -324,7 +325,7 @@ async def run_notebook(
                 if reply.get("status") != "ok":
                     cell.error = f"{reply.get('ename', reply.get('status'))}: {reply.get('evalue', '')}"[:300]
             if cell.error:
-                raise LoadError(f"{notebook}, code cell {index + 1}: {cell.error}")
+                raise LoadError(f"{notebook}, code cell {index + 1} ({cell_id}): {cell.error}")
     finally:
         if kernel is not None:
             kernel.close()
@@ -751,13 +752,16 @@ def lone_figures(student: Student) -> dict:
     return {"name": student.name, "cpu_s": student.cpu_s, "wall_s": student.finished_s - student.arrival_s}
 
 
-def run_once(opts: argparse.Namespace, students: int, shape: str, lone: dict | None, port: int) -> dict:
-    """One load test on a hub of its own: a lone student first unless `lone` is given, then the class; its report."""
+def run_once(opts: argparse.Namespace, students: int, shape: str, lone: dict | None, port: int, stem: Path) -> dict:
+    """One load test on a hub of its own: a lone student first unless `lone` is given, then the class.
+
+    Its report is saved as STEM.json and STEM.md, the hub's log as STEM.log.
+    """
     notebooks = notebook_names(opts.notebooks)
     spread_s = opts.spread if shape == "spread" else 0.0
     report = {"machine": machine(), "shape": shape, "spread_s": spread_s, "notebooks": notebooks}
     report["training_rule"] = TRAINING.pattern
-    with LoadHub(opts.class_env, opts.out / f"hub-load-{students}-{shape}.log", port) as hub:
+    with LoadHub(opts.class_env, stem.with_suffix(".log"), port) as hub:
         hub.wait()
         if lone is None and not (students == 1 and shape == "at-once"):  # a class of one is its own reference
             print("A lone student first, the reference for the fair share ...")
@@ -786,7 +790,12 @@ def run_once(opts: argparse.Namespace, students: int, shape: str, lone: dict | N
     report["machine"]["load_after"] = os.getloadavg()[0]
     usage = resource.getrusage(resource.RUSAGE_SELF)
     report["load_generator_cpu_s"] = usage.ru_utime + usage.ru_stime - own_cpu
+    save(report, stem)
     return report
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def gib(value: float | None) -> str:
@@ -801,6 +810,27 @@ def yes(value: bool) -> str:
     return "yes" if value else "**no**"
 
 
+def slow_cells(report: dict) -> list[str]:
+    """Markdown: the interactive cells that took longer than the held rule's p95 bound for some student."""
+    times: dict[tuple[str, str], list[float]] = {}
+    for cells in report["cells"].values():
+        for cell in cells:
+            if not cell["training"] and cell["seconds"] is not None:
+                times.setdefault((cell["notebook"], cell["id"]), []).append(cell["seconds"])
+    slow = {key: seconds for key, seconds in times.items() if max(seconds) > INTERACTIVE_P95_S}
+    if not slow:
+        return []
+    lines = ["", f"Interactive cells over {INTERACTIVE_P95_S:.0f} s for some student:", ""]
+    lines += ["| notebook | cell | students over | median | max |", "|---|---|---|---|---|"]
+    for (notebook, cell_id), seconds in sorted(slow.items(), key=lambda item: -max(item[1])):
+        figures = quantiles(seconds)
+        over = sum(value > INTERACTIVE_P95_S for value in seconds)
+        lines.append(
+            f"| {notebook} | {cell_id} | {over} of {len(seconds)} | {secs(figures['p50'])} | {secs(figures['max'])} |"
+        )
+    return lines
+
+
 def render_run(report: dict) -> str:
     """The markdown summary of one load test."""
     m, c, lone = report["machine"], report["class"], report["lone"]
@@ -808,7 +838,7 @@ def render_run(report: dict) -> str:
     per_student = (memory["used_peak_bytes"] - memory["used_before_bytes"]) / c["students"]
     shape = "all at once" if report["shape"] == "at-once" else f"arriving evenly over {report['spread_s']:.0f} s"
     lines = [
-        f"# Load test: {c['students']} students, {shape}",
+        f"# Load test: {plural(c['students'], 'student')}, {shape}",
         "",
         f"{m['date']}, commit {m['commit']}; {m['cpu']}, {m['cores']} cores, {gib(m['memory_bytes'])};"
         f" load average {m['load_before']:.1f} before, {m['load_after']:.1f} after.",
@@ -858,6 +888,7 @@ def render_run(report: dict) -> str:
             f" {s['cells_ran']} / {s['cells_expected']} | {secs(i['p50'])} / {secs(i['p95'])} / {secs(i['max'])} |"
             f" {s['training_s']:.0f} s | {s['finished_s']:.0f} s | {cpu_s} | {gib(s['memory_max_bytes'])} |"
         )
+    lines += slow_cells(report)
     failures = [f"- {s['name']}: {failure}" for s in report["students"] for failure in s["failures"]]
     if failures:
         lines += ["", "## Failures", "", *failures]
@@ -867,7 +898,7 @@ def render_run(report: dict) -> str:
 SWEEP = (1, 2, 5, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100)  # class sizes tried, each shape, until one is not held
 
 
-def render_sweep(runs: list[dict], stopped: str) -> str:
+def render_sweep(runs: list[dict], max_students: int, running: bool) -> str:
     """bench/hub.md: each class tried, the largest held, per core and per GiB, and so for 16 cores and 64 GiB."""
     m = runs[0]["machine"]
     lone = runs[0]["lone"]
@@ -885,8 +916,8 @@ def render_sweep(runs: list[dict], stopped: str) -> str:
         " the last arrival + the lone wall time).",
         "",
         "| shape | students | held | failures | cells ran | interactive p95 | class time / allowed | ready p95"
-        " | peak used memory | per student | mean CPU busy |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        " | peak used memory | per student | a student's cgroup, mean peak | mean CPU busy |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         c = run["class"]
@@ -896,13 +927,17 @@ def render_sweep(runs: list[dict], stopped: str) -> str:
             f"| {run['shape']} | {c['students']} | {yes(c['held']['held'])} | {c['failures']} |"
             f" {c['cells_ran']} / {c['cells_expected']} | {secs(c['interactive_s']['p95'])} |"
             f" {c['class_s']:.0f} s / {FAIR_SHARE * c['fair_share_s']:.0f} s | {secs(c['ready_s']['p95'])} |"
-            f" {gib(mem['used_peak_bytes'])} | {gib(per_student)} | {c['cpu_busy']['mean']:.0%} |"
+            f" {gib(mem['used_peak_bytes'])} | {gib(per_student)} | {gib(mem['student_mean_bytes'])} |"
+            f" {c['cpu_busy']['mean']:.0%} |"
         )
-    lines += ["", stopped, ""]
+    lines += ["", "The sweep is still running." if running else "Each shape stops at the first size not held.", ""]
     for shape in ("at-once", "spread"):
-        held = [run for run in runs if run["shape"] == shape and run["class"]["held"]["held"]]
+        tried = [run for run in runs if run["shape"] == shape]
+        held = [run for run in tried if run["class"]["held"]["held"]]
+        if tried and tried[-1] in held and not running:
+            lines.append(f"- {shape}: every size tried was held, up to --max-students ({max_students}).")
         if not held:
-            lines.append(f"- {shape}: no class size tried was held.")
+            lines.append(f"- {shape}: no class size tried was held." if tried else f"- {shape}: not tried yet.")
             continue
         best = max(held, key=lambda run: run["class"]["students"])
         c, mem = best["class"], best["class"]["memory"]
@@ -911,7 +946,7 @@ def render_sweep(runs: list[dict], stopped: str) -> str:
         by_cpu = 16 * n / m["cores"]
         by_memory = (64 * 2**30 - mem["used_before_bytes"]) / per_student
         lines.append(
-            f"- {shape}: the largest class held is **{n} students**: {n / m['cores']:.1f} per core,"
+            f"- {shape}: the largest class held is **{plural(n, 'student')}**: {n / m['cores']:.1f} per core,"
             f" {n / gib_total:.2f} per GiB ({gib(per_student)} of used memory per student at its peak)."
             f" A 16-core, 64 GiB server: {by_cpu:.0f} by the cores, {by_memory:.0f} by the memory,"
             f" so about **{min(by_cpu, by_memory):.0f}**."
@@ -929,19 +964,19 @@ def sweep(opts: argparse.Namespace) -> int:
     """Both shapes, class sizes from SWEEP up to --max-students, each shape until a size is not held: bench/hub.md."""
     runs: list[dict] = []
     lone = None
-    stopped = "Every size up to --max-students was tried."
     for shape in ("at-once", "spread"):
         for students in (n for n in SWEEP if n <= opts.max_students and not (shape == "spread" and n == 1)):
-            report = run_once(opts, students, shape, lone, 8200 + 10 * len(runs))
+            report = run_once(
+                opts, students, shape, lone, 8200 + 10 * len(runs), opts.out / "hub" / f"{students}-{shape}"
+            )
             lone = lone or report["lone"]
             runs.append(report)
-            save(report, opts.out / "hub" / f"{students}-{shape}")
-            write_atomically(opts.out / "hub.md", render_sweep(runs, "The sweep is still running."))
+            write_atomically(opts.out / "hub.md", render_sweep(runs, opts.max_students, running=True))
             print(f"  held: {report['class']['held']['held']}")
             if not report["class"]["held"]["held"]:
                 break
-    write_atomically(opts.out / "hub.md", render_sweep(runs, stopped))
-    print(f"Written: {opts.out / 'hub.md'}, each run's report in {opts.out / 'hub'}/")
+    write_atomically(opts.out / "hub.md", render_sweep(runs, opts.max_students, running=False))
+    print(f"Written: {opts.out / 'hub.md'}, each run's report and its hub's log in {opts.out / 'hub'}/")
     return 0
 
 
@@ -978,12 +1013,11 @@ def main(argv: list[str] | None = None) -> int:
             return sweep(opts)
         opts.out = opts.out or ROOT / "hub-load"
         lone = json.loads(opts.lone.read_text())["lone"] if opts.lone else None
-        report = run_once(opts, opts.students, opts.shape, lone, 8200)
+        stem = opts.out / f"{opts.students}-{opts.shape}"
+        report = run_once(opts, opts.students, opts.shape, lone, 8200, stem)
     except LoadError as error:
         print(f"error: {error}")
         return 1
-    stem = opts.out / f"{opts.students}-{opts.shape}"
-    save(report, stem)
     print(render_run(report))
     print(f"Written: {stem}.json and .md")
     return 0

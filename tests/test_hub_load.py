@@ -31,7 +31,7 @@ def student_copy(name: str) -> dict:
 def test_training_cells_are_those_that_fit() -> None:
     """01 and 02 train nothing; in 03 and 04, exactly the cells that call Keras's fit or load_or_train are training."""
     for name in load.CORE:
-        sources = load.code_cells(student_copy(name))
+        sources = [source for _, source in load.code_cells(student_copy(name))]
         training = [source for source in sources if load.TRAINING.search(source)]
         fits = [source for source in sources if ".fit(" in source or "load_or_train(" in source]
         assert training == fits
@@ -65,8 +65,8 @@ def a_class(latencies: list[float], finished: float, failures: int = 0) -> list[
         student = load.Student(
             f"s{i}", arrival_s=0.0, ready_s=1.0, finished_s=finished, cells_expected=len(latencies) + 1
         )
-        student.cells = [load.Cell("01", k, False, seconds) for k, seconds in enumerate(latencies)]
-        student.cells.append(load.Cell("01", len(latencies), True, 50.0))
+        student.cells = [load.Cell("01", k, f"c{k}", False, seconds) for k, seconds in enumerate(latencies)]
+        student.cells.append(load.Cell("01", len(latencies), "fit", True, 50.0))
         student.failures = ["a failure"] * failures
         students.append(student)
     return students
