@@ -155,12 +155,15 @@ $(CLASS_ENV)/.installed: pyproject.toml $(HUB_LOCK) $(wildcard helpers/*.py) | d
 	$(CLASS_ENV)/venv/bin/python -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .
 	rm -rf build
 	cd / && $(CLASS_ENV)/venv/bin/python -m helpers.kernel install >/dev/null
-	install -d -m 0755 $(CLASS_ENV)/data && install -m 0644 data/mnist.npz $(CLASS_ENV)/data/mnist.npz
+	install -d -m 0755 $(CLASS_ENV)/data $(CLASS_ENV)/experiments && install -m 0644 data/mnist.npz $(CLASS_ENV)/data/mnist.npz
 	chmod -R go+rX,go-w $(CLASS_ENV)
 	@touch $@
 
 class-env: $(CLASS_ENV)/.installed ## The class's environment (root): venv, MNIST and the course's student copies in CLASS_ENV (/opt/mnist-course)
 	$(BIN)/python -m hub.course $(CLASS_ENV)
+
+hub-experiments: $(CLASS_ENV)/.installed ## Notebook 06's results, trained once for the class into CLASS_ENV/experiments (root)
+	$(BIN)/python -m hub.experiments $(CLASS_ENV)
 
 # The class's hub (hub/, see the README's "Teach a class"): python -m hub runs configurable-http-proxy and
 # JupyterHub in the foreground, as root; its state (database, secrets, pid files) is in HUB_STATE, root's only.

@@ -61,14 +61,11 @@ def oom_notice(state: Path | None = None) -> str | None:
 
     The student's server and its kernels share one memory cgroup; its `memory.oom_control` counts the
     processes the limit killed. Each kernel records the count it saw (in `state`, in the home) and says so
-    when it went up. It also makes itself the OOM killer's first choice (oom_score_adj 1000, which any
-    process may raise), so that over the limit a kernel dies and the server with the student's tabs lives.
+    when it went up.
     """
     folder = os.environ.get(CGROUP_ENV)
     if not folder:
         return None
-    with suppress(OSError):
-        Path("/proc/self/oom_score_adj").write_text("1000")
     try:
         control = (Path(folder) / "memory.oom_control").read_text().split()
         kills = int(control[control.index("oom_kill") + 1]) if "oom_kill" in control else 0
@@ -91,6 +88,14 @@ def oom_notice(state: Path | None = None) -> str | None:
         f"{limit / 2**30:.1f} GB. This is a new kernel, so run the notebook again from the top. To stay under "
         "the limit, shut down the kernels of the notebooks you are not using (Kernel > Shut Down Kernel)."
     )
+
+
+def first_to_go() -> None:
+    """On the class's hub, make this kernel the OOM killer's first choice (oom_score_adj 1000, which any process
+    may raise): over the memory limit a kernel dies, and the server that holds the student's tabs lives."""
+    if os.environ.get(CGROUP_ENV):
+        with suppress(OSError):
+            Path("/proc/self/oom_score_adj").write_text("1000")
 
 
 def tell_at_next_cell(shell: object, message: str) -> None:
@@ -116,6 +121,7 @@ def main() -> None:
 
     from ipykernel import kernelapp
 
+    first_to_go()
     notice = oom_notice()
     app = kernelapp.IPKernelApp.instance()
     app.initialize()

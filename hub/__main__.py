@@ -241,11 +241,11 @@ class Launcher:
         except (OSError, StopIteration) as err:
             print(f"note: could not sign the admin up ({err}); sign up as {self.opts.admin} at /hub/signup first")
             return
-        if "created" not in page.lower():
-            print(f"note: {self.opts.admin} is already signed up; log in with that password")
+        if "signup was successful" not in page:
+            print(f"note: {self.opts.admin} is already signed up at /hub/signup; log in with that password")
             return
         write_atomically(saved, f"{password}\n")
-        print(f"The admin {self.opts.admin!r} is signed up; the password is in {saved} (change it on the hub)")
+        print(f"The admin {self.opts.admin!r} is signed up; password in {saved} (change it at /hub/change-password)")
 
     def restart(self, what: str) -> bool:
         """Start `what` (proxy or hub) again after it stopped; False once it has failed too often."""
@@ -270,6 +270,11 @@ class Launcher:
                 self.restart_hub = False
                 print("Restarting the hub (students' servers keep running)")
                 self.terminate(self.hub, 30)
+                try:
+                    self.start_hub()
+                except SetupError as err:
+                    print(f"error: {err}")
+                    return
             for what in ("proxy", "hub"):
                 process = self.proxy if what == "proxy" else self.hub
                 stopped = not self.stopping and process is not None and process.poll() is not None
@@ -288,7 +293,7 @@ class Launcher:
                 break
             time.sleep(1)
         if names:
-            print(f"Stopped {len(names)} students' servers")
+            print(f"Stopped {len(names)} student server(s)")
 
     def stop_all(self) -> None:
         """Students' servers, then the hub, then the proxy; then anything left in the students' cgroups."""
@@ -298,6 +303,9 @@ class Launcher:
         self.terminate(self.proxy, 10)
         for folder in sorted((CGROUPS / CONTROLLERS[0] / self.opts.cgroup).glob("*/")):
             Cgroup(self.opts.cgroup, folder.name).remove()
+        for controller in CONTROLLERS:
+            with contextlib.suppress(OSError):
+                (CGROUPS / controller / self.opts.cgroup).rmdir()
         for name in (PROXY_PID, LAUNCHER_PID):
             (self.state / name).unlink(missing_ok=True)
 

@@ -46,7 +46,8 @@ c.JupyterHub.last_activity_interval = 30
 # password on this machine, made by the instructor beforehand; NativeAuthenticator lets students sign up
 # at /hub/signup with a password of their own, and only those the instructor approves at /hub/authorize
 # can log in. The admin (HUB_ADMIN) needs no approval: python -m hub signs the admin up on first start.
-c.JupyterHub.authenticator_class = "nativeauthenticator.NativeAuthenticator"
+# NativeAuthenticator 1.3.0 needs two small fixes to run on JupyterHub 6: hub/auth.py.
+c.JupyterHub.authenticator_class = "hub.auth.ClassAuthenticator"
 c.Authenticator.admin_users = {ADMIN}
 c.Authenticator.allow_all = True  # who may log in is NativeAuthenticator's approval
 # Names that make valid Unix users jupyter-NAME (at most 32 characters).

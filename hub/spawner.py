@@ -14,6 +14,7 @@ import asyncio
 import os
 import pwd
 import subprocess
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,19 +26,22 @@ from hub.cgroups import Cgroup
 
 PREFIX = "jupyter-"  # The Littlest JupyterHub's user names; grading/hub.py collects from /home/jupyter-NAME
 COURSE_FOLDER = "mnist-course"  # in each home: nbgitpuller's target, grading's source
+# useradd refuses to run while another holds /etc/passwd's lock: a class logging in at once makes users in turn.
+USERADD = threading.Lock()
 
 
 def ensure_user(name: str) -> pwd.struct_passwd:
     """The Unix user `name`, created (with a home and a group of its own) if missing; its home made private."""
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(
-            ["useradd", "--create-home", "--user-group", "--shell", "/bin/bash", name],
-            check=True,
-            capture_output=True,
-        )
-        entry = pwd.getpwnam(name)
+    with USERADD:
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            subprocess.run(
+                ["useradd", "--create-home", "--user-group", "--shell", "/bin/bash", name],
+                check=True,
+                capture_output=True,
+            )
+            entry = pwd.getpwnam(name)
     os.chmod(entry.pw_dir, 0o700)  # useradd's mode follows the system's HOME_MODE; students' homes are private
     return entry
 
@@ -97,9 +101,15 @@ class CourseSpawner(LocalProcessSpawner):
             self.log.warning("nbgitpuller failed for %s:\n%s", entry.pw_name, result.stdout[-2000:])
 
     def prepare(self) -> None:
-        """Everything before the server starts, as root: the user, the course in the home, the cgroups."""
+        """Everything before the server starts, as root: the user, the course in the home, the cgroups.
+
+        Whatever an earlier server of the student's left in the cgroups (its kernels, if it was killed) is
+        killed first: the new server starts with the whole memory limit to itself.
+        """
         entry = ensure_user(self.unix_name)
         self.pull_course(entry)
+        if (leftover := self.cgroup()).exists():
+            leftover.kill_all()
         memory, cpus = int(self.mem_limit or limits.MEMORY), self.cpu_limit or limits.CPUS
         Cgroup.make(self.cgroup_parent, self.unix_name, memory, self.tasks_limit, cpus)
 
