@@ -787,6 +787,7 @@ def run_once(opts: argparse.Namespace, students: int, shape: str, lone: dict | N
     report["class"] = class_summary(class_students, samples, before, report["lone"])
     report["students"] = [student_summary(student) for student in class_students]
     report["cells"] = {s.name: [asdict(cell) for cell in s.cells] for s in class_students}
+    report["samples"] = [[round(x.t, 1), x.used_bytes, x.swap_bytes, round(x.cpu_busy, 3)] for x in samples]
     report["machine"]["load_after"] = os.getloadavg()[0]
     usage = resource.getrusage(resource.RUSAGE_SELF)
     report["load_generator_cpu_s"] = usage.ru_utime + usage.ru_stime - own_cpu
@@ -960,6 +961,13 @@ def render_sweep(runs: list[dict], max_students: int, running: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_sweep(out: Path, runs: list[dict], max_students: int, running: bool) -> None:
+    """OUT/hub.md and OUT/hub.json: every run's figures but its cells' and the machine's samples (in OUT/hub/)."""
+    summaries = [{key: value for key, value in run.items() if key not in ("cells", "samples")} for run in runs]
+    write_atomically(out / "hub.json", json.dumps(summaries, indent=1) + "\n")
+    write_atomically(out / "hub.md", render_sweep(runs, max_students, running))
+
+
 def sweep(opts: argparse.Namespace) -> int:
     """Both shapes, class sizes from SWEEP up to --max-students, each shape until a size is not held: bench/hub.md."""
     runs: list[dict] = []
@@ -971,12 +979,14 @@ def sweep(opts: argparse.Namespace) -> int:
             )
             lone = lone or report["lone"]
             runs.append(report)
-            write_atomically(opts.out / "hub.md", render_sweep(runs, opts.max_students, running=True))
+            write_sweep(opts.out, runs, opts.max_students, running=True)
             print(f"  held: {report['class']['held']['held']}")
             if not report["class"]["held"]["held"]:
                 break
-    write_atomically(opts.out / "hub.md", render_sweep(runs, opts.max_students, running=False))
-    print(f"Written: {opts.out / 'hub.md'}, each run's report and its hub's log in {opts.out / 'hub'}/")
+    write_sweep(opts.out, runs, opts.max_students, running=False)
+    print(
+        f"Written: {opts.out / 'hub.md'} and hub.json; each run's whole report and its hub's log in {opts.out / 'hub'}/"
+    )
     return 0
 
 
