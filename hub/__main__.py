@@ -73,13 +73,16 @@ def options(args: list[str]) -> argparse.Namespace:
 
 
 def read_pid(path: Path) -> int | None:
-    """The pid in `path` if that process is alive, else None."""
+    """The pid in `path` if that process is alive and a launcher (python -m hub), else None.
+
+    A pid file left by a launcher that was killed may name another process since: that one is never signalled.
+    """
     try:
         pid = int(path.read_text().split()[0])
-        os.kill(pid, 0)
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (OSError, ValueError, IndexError):
         return None
-    return pid
+    return pid if b"-m" in command and b"hub" in command else None
 
 
 def write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
@@ -151,6 +154,7 @@ class Launcher:
         self.proxy_token = secrets.token_hex(32)
         self.api_token = secrets.token_hex(32)
         self.proxy: subprocess.Popen | None = None
+        self.hub_group = Cgroup(opts.cgroup, "hub")
         self.hub: subprocess.Popen | None = None
         self.restarts: list[float] = []
         self.stopping = False
@@ -192,11 +196,26 @@ class Launcher:
             raise SetupError(f"configurable-http-proxy did not start (exit code {self.proxy.poll()}); see above")
 
     def start_hub(self) -> None:
-        """Start JupyterHub with the class's configuration and wait until it answers (at most 2 minutes)."""
+        """Start JupyterHub with the class's configuration and wait until it answers (at most 2 minutes).
+
+        The hub runs in a cgroup of its own (CGROUP/hub), and so do the services it starts (the idle culler),
+        which outlive a hub that was killed: what an earlier hub left there is killed first. Students'
+        servers leave it for their own cgroups as they start (hub/spawner.py).
+        """
+        for folder in self.hub_group.dirs:
+            folder.mkdir(parents=True, exist_ok=True)
+        self.hub_group.kill_all()
+        procs = [folder / "cgroup.procs" for folder in self.hub_group.dirs]
+
+        def join_and_die_with_parent() -> None:
+            for path in procs:
+                path.write_text("0")
+            die_with_parent()
+
         jupyterhub = self.opts.class_env / "venv" / "bin" / "jupyterhub"
         command = [str(jupyterhub), "-f", str(CONFIG), *self.opts.jupyterhub_options]
         self.hub = subprocess.Popen(
-            command, env=self.environment(), cwd=self.state, start_new_session=True, preexec_fn=die_with_parent
+            command, env=self.environment(), cwd=self.state, start_new_session=True, preexec_fn=join_and_die_with_parent
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and self.hub.poll() is None:
