@@ -22,7 +22,7 @@ TEST_WORKERS ?= 3
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
 
-.PHONY: help setup lock data run test test-pad test-compat colab lint lab examples student html browser axe bench bench-grading grade grading-env test-grading nbgrader nbgrader-env test-nbgrader clean clean-all conda-setup conda-lab
+.PHONY: help setup lock data run test test-pad test-compat colab lint lab examples student html browser axe bench bench-grading grade class-env hub hub-stop hub-restart hub-proxy hub-experiments test-hub hub-load bench-hub test-grading nbgrader nbgrader-env test-nbgrader clean clean-all conda-setup conda-lab
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,7 +42,7 @@ endif
 
 setup: $(STAMP) data ## Create .venv from the lock (hash-checked), install the helpers, register the kernel, fetch MNIST
 
-lock: ## Remake requirements.lock from pyproject.toml (keeps versions; `make lock UPGRADE=--upgrade` takes the newest)
+lock: ## Remake requirements.lock and hub/requirements.lock from pyproject.toml (keeps versions; `make lock UPGRADE=--upgrade` takes the newest)
 	@test -x $(LOCK_TOOL)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOL) && $(LOCK_TOOL)/bin/python -m pip install --quiet uv==$(UV_VERSION); }
 	@cp $(LOCK) $(LOCK).new 2>/dev/null || true  # uv keeps the versions of its output file where it can
 	printf 'setuptools>=68\n' | $(LOCK_TOOL)/bin/uv pip compile pyproject.toml - --extra course --extra test \
@@ -50,6 +50,12 @@ lock: ## Remake requirements.lock from pyproject.toml (keeps versions; `make loc
 	  --no-emit-package mnist-course-helpers --custom-compile-command "make lock" --quiet $(UPGRADE) -o $(LOCK).new
 	@# Replaced only if it changed, so that an unchanged lock does not make `make setup` rebuild .venv.
 	@if cmp -s $(LOCK).new $(LOCK); then rm $(LOCK).new; echo "$(LOCK) is up to date"; else mv $(LOCK).new $(LOCK); echo "$(LOCK) updated: run make setup"; fi
+	@# The class's environment: the course's lock and the hub's packages, every course version kept as it is.
+	@cp $(HUB_LOCK) $(HUB_LOCK).new 2>/dev/null || true
+	printf 'setuptools>=68\n' | $(LOCK_TOOL)/bin/uv pip compile pyproject.toml - --extra course --extra test --extra hub \
+	  --constraint $(LOCK) --universal --fork-strategy fewest --python-version 3.11 --generate-hashes \
+	  --no-emit-package mnist-course-helpers --custom-compile-command "make lock" --quiet $(UPGRADE) -o $(HUB_LOCK).new
+	@if cmp -s $(HUB_LOCK).new $(HUB_LOCK); then rm $(HUB_LOCK).new; echo "$(HUB_LOCK) is up to date"; else mv $(HUB_LOCK).new $(HUB_LOCK); echo "$(HUB_LOCK) updated: run make class-env"; fi
 
 data: $(STAMP) ## Fetch MNIST into data/ and verify it (offline once it is there)
 	$(BIN)/python -m helpers
@@ -76,8 +82,8 @@ test-pad: setup browser ## Notebook 08's drawing pad in JupyterLab in headless C
 	MNIST_COURSE_PAD_TEST=1 $(BIN)/python -m pytest -s tests/test_pad_browser.py
 
 lint: $(STAMP) ## Ruff on helpers, tests, scripts and notebooks; the notebooks' hygiene (scripts/check_notebooks.py)
-	$(BIN)/ruff check conftest.py helpers tests scripts notebooks grading
-	$(BIN)/ruff format --check conftest.py helpers tests scripts notebooks grading
+	$(BIN)/ruff check conftest.py helpers tests scripts notebooks grading hub
+	$(BIN)/ruff format --check conftest.py helpers tests scripts notebooks grading hub
 	$(BIN)/python -m scripts.check_notebooks
 
 student: $(STAMP) ## Student copies of the notebooks, solutions removed, in student/notebooks
@@ -122,41 +128,87 @@ lab: setup ## Open the course in JupyterLab
 examples: setup ## Remake notebook 08's example pictures in notebooks/examples/ (the same on every run)
 	$(BIN)/python -m scripts.make_example_digits
 
-bench: setup ## Time the ways to train against the matmul floor, and each notebook: bench/results.md
+bench: setup ## Time the ways to train against the matmul floor, and each notebook: bench/results.md (as root, also bench-hub)
 	$(BIN)/python -m scripts.bench
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) bench-hub; else echo "note: the hub's load sweep needs root: sudo make bench-hub"; fi
 
-# Grading (grading/): each student's notebook runs as an unprivileged user, so the students' environment must
-# live outside /root (0700) and outside the checkout (which holds the solutions): a venv of the same lock,
-# made from a Python outside /root, with the helpers installed as a package (not editable) and MNIST.
-GRADING_ENV    ?= /opt/mnist-course-grading
-GRADING_PYTHON ?= /usr/bin/python3
-SUBMISSIONS    ?= submissions
-OUT            ?= graded
+# The class's environment (CLASS_ENV, root-owned, read-only to students): the one students' environment of the
+# hub's servers and of the grader. Outside /root (0700) and outside the checkout (which holds the solutions):
+# venv/ (hub/requirements.lock: the course's lock plus the hub's packages, hash-checked, made from a Python
+# outside /root; the helpers installed as a package, not editable; the course kernel), data/ (the verified
+# MNIST), course.git (the student copies, which nbgitpuller brings into each home) and experiments/.
+CLASS_ENV    ?= /opt/mnist-course
+CLASS_PYTHON ?= /usr/bin/python3
+HUB_LOCK     := hub/requirements.lock
+SUBMISSIONS  ?= submissions
+OUT          ?= graded
 # FROM_HUB=1: collect from the hub's homes (The Littlest JupyterHub: /home/jupyter-NAME) into SUBMISSIONS first.
 HUB_HOMES      ?= /home
 GRADE_OPTIONS  := $(if $(FROM_HUB),--from-hub $(HUB_HOMES)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(WORKERS),--workers $(WORKERS))
 
-$(GRADING_ENV)/.installed: pyproject.toml $(LOCK) $(wildcard helpers/*.py) | data
-	@$(GRADING_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-	  || { echo "error: the grading environment needs Python 3.11 or newer: make grading-env GRADING_PYTHON=..."; exit 1; }
-	$(GRADING_PYTHON) -m venv $(GRADING_ENV)/venv
-	$(GRADING_ENV)/venv/bin/python -m pip install --quiet --require-hashes -r $(LOCK)
-	$(GRADING_ENV)/venv/bin/python -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .
+$(CLASS_ENV)/.installed: pyproject.toml $(HUB_LOCK) $(wildcard helpers/*.py) | data
+	@[ "$$(id -u)" = 0 ] || { echo "error: the class environment is root's, read-only to students: run sudo make class-env"; exit 1; }
+	@$(CLASS_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "error: the class environment needs Python 3.11 or newer: make class-env CLASS_PYTHON=..."; exit 1; }
+	$(CLASS_PYTHON) -m venv $(CLASS_ENV)/venv
+	$(CLASS_ENV)/venv/bin/python -m pip install --quiet --require-hashes -r $(HUB_LOCK)
+	$(CLASS_ENV)/venv/bin/python -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .
 	rm -rf build
-	install -d -m 0755 $(GRADING_ENV)/data && install -m 0644 data/mnist.npz $(GRADING_ENV)/data/mnist.npz
-	chmod -R go+rX,go-w $(GRADING_ENV)
+	cd / && $(CLASS_ENV)/venv/bin/python -m helpers.kernel install >/dev/null
+	install -d -m 0755 $(CLASS_ENV)/data $(CLASS_ENV)/experiments && install -m 0644 data/mnist.npz $(CLASS_ENV)/data/mnist.npz
+	chmod -R go+rX,go-w $(CLASS_ENV)
 	@touch $@
 
-grading-env: $(GRADING_ENV)/.installed ## The students' environment for grading, outside /root (default /opt/mnist-course-grading; root)
+class-env: $(CLASS_ENV)/.installed ## The class's environment (root): venv, MNIST and the course's student copies in CLASS_ENV (/opt/mnist-course)
+	$(BIN)/python -m hub.course $(CLASS_ENV)
 
-grade: $(STAMP) $(GRADING_ENV)/.installed ## Grade a class: make grade SUBMISSIONS=DIR OUT=DIR (root; each notebook in a sandbox)
-	$(BIN)/python -m grading $(SUBMISSIONS) $(OUT) --env $(GRADING_ENV) $(GRADE_OPTIONS)
+hub-experiments: $(CLASS_ENV)/.installed ## Notebook 06's results, trained once for the class into CLASS_ENV/experiments (root)
+	$(BIN)/python -m hub.experiments $(CLASS_ENV)
 
-bench-grading: $(STAMP) $(GRADING_ENV)/.installed ## Time make grade on STUDENTS (default 30) × the four core notebooks: bench/grading.md (root)
-	GRADING_ENV=$(GRADING_ENV) $(BIN)/python -m grading.bench $(STUDENTS)
+# The class's hub (hub/, see the README's "Teach a class"): python -m hub runs configurable-http-proxy and
+# JupyterHub in the foreground, as root; its state (database, secrets, pid files) is in HUB_STATE, root's only.
+HUB_STATE         ?= /var/lib/mnist-course-hub
+HUB_PORT          ?= 8000
+HUB_API_PORT      ?= 8001
+HUB_INTERNAL_PORT ?= 8081
+HUB_ADMIN         ?= instructor
+HUB_OPTIONS := --class-env $(CLASS_ENV) --state $(HUB_STATE) --port $(HUB_PORT) --api-port $(HUB_API_PORT) \
+  --hub-port $(HUB_INTERNAL_PORT) --admin $(HUB_ADMIN)
+CHP := node_modules/.bin/configurable-http-proxy
 
-test-grading: setup grading-env ## The grader on hostile submissions, in real sandboxes (root; ~5 min; CI runs it)
-	MNIST_COURSE_GRADING_TEST=1 GRADING_ENV=$(GRADING_ENV) $(BIN)/python -m pytest -p no:xdist tests/test_grading_sandbox.py
+hub-proxy: ## Install configurable-http-proxy for make hub (npm ci: the version package-lock.json pins)
+	@[ -x $(CHP) ] || { command -v npm >/dev/null || { echo "error: no npm: install Node.js and npm" \
+	  "(apt-get install npm), then run make hub-proxy"; exit 1; }; npm ci --no-audit --no-fund --ignore-scripts --loglevel=error; }
+
+hub: ## Serve the course to a class (root, in the foreground; Ctrl-C or make hub-stop stops it)
+	$(PYTHON) -m hub $(HUB_OPTIONS)
+
+hub-stop: ## Stop make hub from another terminal: every student's server, then the hub and the proxy
+	$(PYTHON) -m hub stop --state $(HUB_STATE)
+
+hub-restart: ## Restart only the hub (after a change to hub/jupyterhub_config.py); students' servers run on
+	$(PYTHON) -m hub restart --state $(HUB_STATE)
+
+# The load test (hub/load.py): simulated students on a hub of its own (DummyAuthenticator, in a network namespace
+# where only its loopback exists), its users removed afterwards. NOTEBOOKS: core notebooks by prefix (01 03).
+hub-load: setup class-env hub-proxy ## STUDENTS (3) work through the core notebooks on a hub: make hub-load STUDENTS=N SHAPE=at-once|spread (root): hub-load/
+	$(BIN)/python -m hub.load run --students $(or $(STUDENTS),3) --shape $(or $(SHAPE),at-once) --class-env $(CLASS_ENV) \
+	  $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS)) $(if $(SPREAD),--spread $(SPREAD))
+
+bench-hub: setup class-env hub-proxy ## The load test's sweep: 1, 2, 5, 10, ... students, both shapes, until a class is not held: bench/hub.md (root; hours)
+	$(BIN)/python -m hub.load sweep --class-env $(CLASS_ENV)
+
+test-hub: setup class-env hub-proxy ## The hub's set-up, isolation and faults, with real users (root; CI runs it)
+	MNIST_COURSE_HUB_TEST=1 CLASS_ENV=$(CLASS_ENV) $(BIN)/python -m pytest -p no:xdist tests/test_hub*.py
+
+grade: $(STAMP) $(CLASS_ENV)/.installed ## Grade a class: make grade SUBMISSIONS=DIR OUT=DIR (root; each notebook in a sandbox)
+	$(BIN)/python -m grading $(SUBMISSIONS) $(OUT) --env $(CLASS_ENV) $(GRADE_OPTIONS)
+
+bench-grading: $(STAMP) $(CLASS_ENV)/.installed ## Time make grade on STUDENTS (default 30) × the four core notebooks: bench/grading.md (root)
+	CLASS_ENV=$(CLASS_ENV) $(BIN)/python -m grading.bench $(STUDENTS)
+
+test-grading: setup class-env ## The grader on hostile submissions, in real sandboxes (root; ~5 min; CI runs it)
+	MNIST_COURSE_GRADING_TEST=1 CLASS_ENV=$(CLASS_ENV) $(BIN)/python -m pytest -p no:xdist tests/test_grading_sandbox.py
 
 # nbgrader interop: nbgrader 0.9.6 in an environment of its own (its Jupyter pins are not the course's lock).
 NBGRADER_ENV ?= /opt/nbgrader-0.9.6
@@ -165,11 +217,11 @@ nbgrader: $(STAMP) ## The course as an nbgrader source course (solutions marked,
 	$(BIN)/python -m grading.nbgrader_course nbgrader
 
 nbgrader-env: ## nbgrader 0.9.6 in a venv of its own (default /opt/nbgrader-0.9.6; from PyPI, not the course's lock)
-	@test -x $(NBGRADER_ENV)/bin/nbgrader || { $(GRADING_PYTHON) -m venv $(NBGRADER_ENV) && \
+	@test -x $(NBGRADER_ENV)/bin/nbgrader || { $(CLASS_PYTHON) -m venv $(NBGRADER_ENV) && \
 	  $(NBGRADER_ENV)/bin/python -m pip install --quiet nbgrader==0.9.6; }
 
-test-nbgrader: setup grading-env nbgrader-env ## nbgrader's generate_assignment and autograde agree with make grade (root; ~2 min)
-	MNIST_COURSE_NBGRADER_TEST=1 NBGRADER_ENV=$(NBGRADER_ENV) GRADING_ENV=$(GRADING_ENV) \
+test-nbgrader: setup class-env nbgrader-env ## nbgrader's generate_assignment and autograde agree with make grade (root; ~2 min)
+	MNIST_COURSE_NBGRADER_TEST=1 NBGRADER_ENV=$(NBGRADER_ENV) CLASS_ENV=$(CLASS_ENV) \
 	  $(BIN)/python -m pytest -p no:xdist tests/test_nbgrader.py
 
 conda-setup: ## For conda users: the env mnist-course from environment.yml (the lock), the helpers, kernel, data
@@ -182,7 +234,7 @@ conda-lab: ## For conda users: open the course in JupyterLab from the conda env
 	conda run --name $(CONDA_ENV) --no-capture-output jupyter lab notebooks
 
 clean: ## Remove models, cached experiment results, student copies, the site, the nbgrader course, caches, leftovers of interrupted writes
-	rm -rf models data/experiments student site nbgrader .pytest_cache .ruff_cache
+	rm -rf models data/experiments student site nbgrader hub-load .pytest_cache .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 	find . -name '.*.tmp.*' -type f -not -path './$(VENV)/*' -not -path './.git/*' -delete
 

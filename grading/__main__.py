@@ -19,7 +19,7 @@ def main(args: list[str]) -> int:
     parser.add_argument("--from-hub", type=Path, metavar="HOMES", help="first collect from HOMES/jupyter-NAME/...")
     parser.add_argument("--hub-folder", default="mnist-course/notebooks", help="the course's folder in a home")
     parser.add_argument("out", type=Path, help="where gradebook.csv, summary.csv and feedback/ are written")
-    parser.add_argument("--env", type=Path, default=Path("/opt/mnist-course-grading"), help="`make grading-env`")
+    parser.add_argument("--env", type=Path, default=Path("/opt/mnist-course"), help="`make class-env`")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="notebooks run at once")
     parser.add_argument("--timeout", type=float, default=sandbox.Limits.seconds, help="seconds per notebook")
     parser.add_argument("--memory", type=float, default=sandbox.Limits.memory / 2**30, help="GB per notebook")

@@ -1,6 +1,6 @@
 """`make bench-grading`: time `make grade` on a made-up class of the four core notebooks; write bench/grading.md.
 
-Usage: python -m grading.bench [STUDENTS]   (default 30; as root, after `make grading-env`)
+Usage: python -m grading.bench [STUDENTS]   (default 30; as root, after `make class-env`)
 
 Two students in three hand in the course's own notebooks (every exercise solved: the solutions run too),
 the third the student copies as handed out. The report gives the wall-clock time, each notebook's run
@@ -28,7 +28,7 @@ from scripts.make_student_copies import student_exporter
 
 CORE = ("01_load_and_look.ipynb", "02_the_network.ipynb", "03_training.ipynb", "04_confusion_matrix.ipynb")
 REPORT = ROOT / "bench" / "grading.md"
-ENV = Path(os.environ.get("GRADING_ENV", "/opt/mnist-course-grading"))
+ENV = Path(os.environ.get("CLASS_ENV", "/opt/mnist-course"))
 
 
 def make_class(folder: Path, students: int) -> None:

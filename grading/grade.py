@@ -199,7 +199,7 @@ def grade(
 ) -> list[Row]:
     """Grade every student in `submissions` into `out`; return the gradebook's rows."""
     if not (env_dir / "venv" / "bin" / "python").is_file():
-        raise FileNotFoundError(f"no students' environment in {env_dir}: run `make grading-env` first")
+        raise FileNotFoundError(f"no students' environment in {env_dir}: run `make class-env` first")
     if out.resolve().is_relative_to(submissions.resolve()):
         raise ValueError(f"{out} is inside {submissions}: write the gradebook where no student's folder is")
     students, rows, jobs, warnings = survey(submissions)

@@ -163,7 +163,7 @@ def run_notebook(
             cell.outputs, cell.execution_count = [], None
     outcome = Outcome()
     stage = Path(tempfile.mkdtemp(prefix="mnist-grading-"))  # root only (0700)
-    group = sandbox.Cgroup(name, limits)
+    group = sandbox.cgroup(name, limits)
     try:
         (stage / "root").mkdir()
         nbformat.write(nb, stage / "notebook.ipynb")

@@ -21,8 +21,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-CGROUPS = Path("/sys/fs/cgroup")
-CONTROLLERS = ("memory", "pids", "cpu")
+from hub import limits as hub_limits
+from hub.cgroups import Cgroup
+
 GROUP = "mnist-grading"
 
 # Run as root inside the new namespaces, before dropping to the student's user. $1... is the command.
@@ -48,13 +49,16 @@ exec chroot "$root" setpriv --reuid="$SANDBOX_UID" --regid="$SANDBOX_GID" --clea
 
 @dataclass(frozen=True)
 class Limits:
-    """What one notebook may use: wall-clock seconds, memory (bytes), processes and threads, disk (tmpfs size)."""
+    """What one notebook may use: wall-clock seconds, memory (bytes), processes and threads, disk (tmpfs size).
+
+    Memory, processes and CPU are a student's on the class's hub (hub/limits.py): what runs there runs here.
+    """
 
     seconds: float = 900
-    memory: int = 3 * 2**30
-    tasks: int = 512
+    memory: int = hub_limits.MEMORY
+    tasks: int = hub_limits.TASKS
     disk: str = "512m"
-    cpus: float = 1.0  # a CPU quota, so that a notebook that spins (a fork bomb) slows no other
+    cpus: float = hub_limits.CPUS  # a CPU quota, so that a notebook that spins (a fork bomb) slows no other
 
 
 def ensure_user(name: str) -> tuple[int, int]:
@@ -98,6 +102,11 @@ def processes_of(uid: int) -> list[int]:
     return found
 
 
+def cgroup(name: str, limits: Limits) -> Cgroup:
+    """The cgroups (mnist-grading/`name`) that hold one notebook's run to `limits`."""
+    return Cgroup.make(GROUP, name, limits.memory, limits.tasks, limits.cpus)
+
+
 def kill_processes_of(uid: int, patience: float = 10) -> bool:
     """SIGKILL whatever still runs as a sandbox's user (only its sandbox runs as it) until nothing does."""
     deadline = time.monotonic() + patience
@@ -107,67 +116,6 @@ def kill_processes_of(uid: int, patience: float = 10) -> bool:
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.05)
     return not processes_of(uid)
-
-
-class Cgroup:
-    """Memory, pids and cpu cgroups (v1) for one notebook run: limits, what hit them, and killing everything in it."""
-
-    def __init__(self, name: str, limits: Limits) -> None:
-        self.dirs = [CGROUPS / controller / GROUP / name for controller in CONTROLLERS]
-        for folder in self.dirs:
-            folder.mkdir(parents=True, exist_ok=True)
-        memory, pids, cpu = self.dirs
-        (memory / "memory.limit_in_bytes").write_text(str(limits.memory))
-        (memory / "memory.swappiness").write_text("0")
-        (pids / "pids.max").write_text(str(limits.tasks))
-        period = int((cpu / "cpu.cfs_period_us").read_text())
-        (cpu / "cpu.cfs_quota_us").write_text(str(int(limits.cpus * period)))
-
-    def join_command(self) -> list[str]:
-        """A command prefix that moves itself into each of the run's cgroups, then runs the rest."""
-        joins = " && ".join(f"echo $$ > {folder / 'cgroup.procs'}" for folder in self.dirs)
-        return ["sh", "-c", f'{joins} && exec "$@"', "sh"]
-
-    def out_of_memory(self) -> bool:
-        """Whether the kernel refused or killed for memory (memory.failcnt counts each time the limit was hit)."""
-        oom = (self.dirs[0] / "memory.oom_control").read_text()
-        killed = any(line.split()[-1] != "0" for line in oom.splitlines() if line.startswith("oom_kill "))
-        return killed or int((self.dirs[0] / "memory.failcnt").read_text()) > 0
-
-    def forks_refused(self) -> int:
-        """How many times a new process or thread was refused at the limit (a fork bomb)."""
-        events = (self.dirs[1] / "pids.events").read_text().split()
-        return int(events[1]) if len(events) == 2 else 0
-
-    def pids(self) -> set[int]:
-        return {int(pid) for folder in self.dirs for pid in (folder / "cgroup.procs").read_text().split()}
-
-    def kill_all(self, patience: float = 30) -> bool:
-        """SIGKILL every process in the cgroups until none is left; whether that took under `patience` seconds.
-
-        The CPU quota is lifted first: a throttled process cannot even run to its exit.
-        """
-        (self.dirs[2] / "cpu.cfs_quota_us").write_text("-1")
-        deadline = time.monotonic() + patience
-        while (left := self.pids()) and time.monotonic() < deadline:
-            for pid in left:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.05)
-        return not self.pids()
-
-    def remove(self) -> None:
-        """Remove the cgroups once empty; a cgroup that will not empty is left, and said so, rather than fail."""
-        if not self.kill_all():
-            print(f"warning: processes left in {self.dirs[0]}; kill them and remove the folder")
-            return
-        for folder in self.dirs:
-            for _ in range(100):  # the last exits are reaped a moment after cgroup.procs empties
-                try:
-                    folder.rmdir()
-                    break
-                except OSError:
-                    time.sleep(0.1)
 
 
 def command(stage: Path, env_dir: Path, user: str, limits: Limits, python_args: list[str]) -> tuple[list, dict]:

@@ -19,6 +19,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 NAME = "mnist-course"
+# On the class's hub, the memory cgroup of the student's server (hub/spawner.py sets it): see oom_notice.
+CGROUP_ENV = "MNIST_COURSE_CGROUP"
 DISPLAY_NAME = "Python 3 (MNIST course)"
 # The name and display name that the stored notebooks carry (scripts/sync_colab.py writes them).
 NOTEBOOK_NAME, NOTEBOOK_DISPLAY_NAME = "python3", "Python 3"
@@ -54,6 +56,58 @@ def install(name: str = NAME, display_name: str = DISPLAY_NAME) -> Path:
         return Path(KernelSpecManager().install_kernel_spec(tmp, name, prefix=sys.prefix))
 
 
+def oom_notice(state: Path | None = None) -> str | None:
+    """On the class's hub: why the previous kernel vanished, if the memory limit killed something since it started.
+
+    The student's server and its kernels share one memory cgroup; its `memory.oom_control` counts the
+    processes the limit killed. Each kernel records the count it saw (in `state`, in the home) and says so
+    when it went up.
+    """
+    folder = os.environ.get(CGROUP_ENV)
+    if not folder:
+        return None
+    try:
+        control = (Path(folder) / "memory.oom_control").read_text().split()
+        kills = int(control[control.index("oom_kill") + 1]) if "oom_kill" in control else 0
+        limit = int((Path(folder) / "memory.limit_in_bytes").read_text())
+        group = os.stat(folder).st_ino  # a new server has a new cgroup, whose count starts at 0 again
+    except (OSError, ValueError):
+        return None
+    state = state or Path.home() / ".local" / "state" / "mnist-course" / "oom-kills"
+    try:
+        seen_group, seen = (int(word) for word in state.read_text().split())
+    except (OSError, ValueError):
+        seen_group, seen = group, 0
+    with suppress(OSError):
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_text(f"{group} {kills}\n")
+    if kills <= (seen if seen_group == group else 0):
+        return None
+    return (
+        f"Your previous kernel was stopped: together, your notebooks' kernels went over your memory limit of "
+        f"{limit / 2**30:.1f} GB. This is a new kernel, so run the notebook again from the top. To stay under "
+        "the limit, shut down the kernels of the notebooks you are not using (Kernel > Shut Down Kernel)."
+    )
+
+
+def first_to_go() -> None:
+    """On the class's hub, make this kernel the OOM killer's first choice (oom_score_adj 1000, which any process
+    may raise): over the memory limit a kernel dies, and the server that holds the student's tabs lives."""
+    if os.environ.get(CGROUP_ENV):
+        with suppress(OSError):
+            Path("/proc/self/oom_score_adj").write_text("1000")
+
+
+def tell_at_next_cell(shell: object, message: str) -> None:
+    """Print `message` (to stderr, so it stands out) in the output of the next cell the student runs, once."""
+
+    def tell(info: object) -> None:
+        print(message, file=sys.stderr)
+        shell.events.unregister("pre_run_cell", tell)
+
+    shell.events.register("pre_run_cell", tell)
+
+
 def main() -> None:
     """Install the kernel spec (`install`) or run the kernel (any other arguments, from Jupyter)."""
     if sys.argv[1:] == ["install"]:
@@ -67,7 +121,13 @@ def main() -> None:
 
     from ipykernel import kernelapp
 
-    kernelapp.launch_new_instance()
+    first_to_go()
+    notice = oom_notice()
+    app = kernelapp.IPKernelApp.instance()
+    app.initialize()
+    if notice:
+        tell_at_next_cell(app.shell, notice)
+    app.start()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The two kinds of version: the helpers' ranges (pyproject.toml) and the course's lock (requirements.lock)."""
+"""The two kinds of version: the helpers' ranges (pyproject.toml) and the course's lock (requirements.lock), which
+the class's lock (hub/requirements.lock) extends with the hub's packages."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from scripts.course import pyproject
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements.lock"
+HUB_LOCK = ROOT / "hub" / "requirements.lock"
+HUB_EXTRA = "hub"  # the class's server: locked in HUB_LOCK only
 REQUIREMENT = re.compile(r"^([A-Za-z0-9_.\-]+)==(\S+)(?: ; (.+?))? \\$")
 # What Colab, a JupyterHub image or a conda env already has; installing the helpers must keep it.
 PREINSTALLED = {"tensorflow", "keras", "numpy", "pandas", "matplotlib", "seaborn", "pillow", "ipywidgets"}
@@ -28,10 +31,10 @@ def project() -> dict:
     return pyproject()["project"]
 
 
-def locked() -> dict[str, list[str]]:
+def locked(lock: Path = LOCK) -> dict[str, list[str]]:
     """{package: [version, ...]} in the lock (a package may have a version per Python, with a marker)."""
     found: dict[str, list[str]] = {}
-    for line in LOCK.read_text().splitlines():
+    for line in lock.read_text().splitlines():
         if m := REQUIREMENT.match(line):
             found.setdefault(normalise(m[1]), []).append(m[2])
     return found
@@ -56,8 +59,20 @@ def test_lock_has_every_package_exact_and_hashed() -> None:
     for entry in entries:
         assert "--hash=sha256:" in entry, f"no hash for {entry.splitlines()[0]}"
     wanted = {normalise(re.split(r"[<>=!~ \[]", s)[0]) for s in project()["dependencies"]}
-    wanted |= {normalise(re.split(r"[<>=!~ ]", s)[0]) for g in project()["optional-dependencies"].values() for s in g}
+    extras = {name: group for name, group in project()["optional-dependencies"].items() if name != HUB_EXTRA}
+    wanted |= {normalise(re.split(r"[<>=!~ ]", s)[0]) for g in extras.values() for s in g}
     assert wanted <= set(locked())
+
+
+def test_the_class_lock_is_the_course_lock_and_the_hubs_packages() -> None:
+    """hub/requirements.lock (make class-env) keeps every version of the course's lock and adds the hub, hashed."""
+    course, hub = locked(), locked(HUB_LOCK)
+    assert {name: versions for name, versions in hub.items() if name in course} == course
+    for spec in project()["optional-dependencies"][HUB_EXTRA]:
+        name, version = spec.split("==")
+        assert hub[normalise(name)] == [version]
+    entries = re.findall(r"^[A-Za-z0-9_.\-]+==.*?(?=^\S|\Z)", HUB_LOCK.read_text(), re.MULTILINE | re.DOTALL)
+    assert all("--hash=sha256:" in entry for entry in entries) and len(entries) == sum(map(len, hub.values()))
 
 
 def test_lock_versions_are_within_the_helpers_ranges() -> None:

@@ -21,11 +21,12 @@ from nbformat.v4 import new_code_cell, new_output
 from grading import sandbox
 from grading.grade import Row, grade
 from helpers.checks import EXERCISES
+from hub.cgroups import CGROUPS
 from scripts.course import NOTEBOOKS, ROOT
 from scripts.make_student_copies import student_exporter
 from tests.test_grading import RIGHT, small_notebook
 
-ENV = Path(os.environ.get("GRADING_ENV", "/opt/mnist-course-grading"))
+ENV = Path(os.environ.get("CLASS_ENV", "/opt/mnist-course"))
 PREFIX, WORKERS = "mnisttest", 2
 LIMITS = sandbox.Limits(seconds=90, memory=2**30, disk="256m")
 pytestmark = pytest.mark.skipif(
@@ -158,7 +159,7 @@ def digest(folder: Path) -> dict[str, str]:
 def users() -> Iterator[set[int]]:
     """The tests' sandbox users, deleted afterwards."""
     if os.geteuid() != 0 or not (ENV / "venv" / "bin" / "python").is_file():
-        pytest.fail(f"the sandbox tests need root and the students' environment in {ENV} (make grading-env)")
+        pytest.fail(f"the sandbox tests need root and the students' environment in {ENV} (make class-env)")
     uids = {sandbox.ensure_user(f"{PREFIX}{i}")[0] for i in range(WORKERS)}
     yield uids
     for i in range(WORKERS):
@@ -197,7 +198,7 @@ def test_nothing_outside_the_sandboxes_is_touched_and_nothing_is_left_running(gr
     assert digest(where["folder"]) == submissions, "the submissions are as they were"
     assert digest(ENV / "venv" / "bin") == environment and (ROOT / "pyproject.toml").is_file()
     assert [p for uid in uids for p in sandbox.processes_of(uid)] == [], "no sandbox process left running"
-    assert not list((sandbox.CGROUPS / "memory" / sandbox.GROUP).glob(f"{PREFIX}*")), "every cgroup removed"
+    assert not list((CGROUPS / "memory" / sandbox.GROUP).glob(f"{PREFIX}*")), "every cgroup removed"
     assert (where["out"] / "gradebook.csv").read_text().startswith("student,notebook,exercise,verdict,detail\n")
     assert len((where["out"] / "summary.csv").read_text().splitlines()) == len(EXPECTED) + 1
 
@@ -209,7 +210,7 @@ def test_a_course_notebook_solved_and_as_handed_out(tmp_path: Path, users: set[i
         (tmp_path / "in" / student).mkdir(parents=True)
     (tmp_path / "in" / "solved" / name).write_bytes((NOTEBOOKS / name).read_bytes())
     (tmp_path / "in" / "handed_out" / name).write_text(student_exporter().from_filename(str(NOTEBOOKS / name))[0])
-    limits = sandbox.Limits(seconds=900, memory=3 * 2**30)
+    limits = sandbox.Limits(seconds=900)  # a student's memory on the hub (hub/limits.py)
     rows = grade(tmp_path / "in", tmp_path / "out", ENV, limits, WORKERS, user_prefix=PREFIX, say=lambda line: None)
     assert [r.verdict for r in rows if r.notebook == name and r.student == "solved"] == ["right"] * 3
     assert [r.verdict for r in rows if r.notebook == name and r.student == "handed_out"] == ["not attempted"] * 3

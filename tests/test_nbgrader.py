@@ -22,7 +22,7 @@ from grading.nbgrader_course import answers_instead_of_checks, write_course
 from scripts.course import ROOT
 
 NBGRADER_ENV = Path(os.environ.get("NBGRADER_ENV", "/opt/nbgrader-0.9.6"))
-GRADING_ENV = Path(os.environ.get("GRADING_ENV", "/opt/mnist-course-grading"))
+CLASS_ENV = Path(os.environ.get("CLASS_ENV", "/opt/mnist-course"))
 NAME = "02_the_network"
 
 
@@ -74,7 +74,7 @@ def test_nbgrader_autograde_agrees_with_make_grade_on_a_solved_and_an_unsolved_c
 
     limits = sandbox.Limits(seconds=900)
     try:
-        rows = grade(tmp_path / "submissions", tmp_path / "graded", GRADING_ENV, limits, 2, "mnisttest", lambda _: None)
+        rows = grade(tmp_path / "submissions", tmp_path / "graded", CLASS_ENV, limits, 2, "mnisttest", lambda _: None)
     finally:
         for i in range(2):
             sandbox.remove_user(f"mnisttest{i}")
