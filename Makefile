@@ -22,7 +22,7 @@ TEST_WORKERS ?= 3
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
 
-.PHONY: help setup lock data run test test-pad test-compat colab lint lab examples student html browser axe bench bench-grading grade class-env hub hub-stop hub-restart hub-proxy hub-experiments test-hub test-grading nbgrader nbgrader-env test-nbgrader clean clean-all conda-setup conda-lab
+.PHONY: help setup lock data run test test-pad test-compat colab lint lab examples student html browser axe bench bench-grading grade class-env hub hub-stop hub-restart hub-proxy hub-experiments test-hub hub-load bench-hub test-grading nbgrader nbgrader-env test-nbgrader clean clean-all conda-setup conda-lab
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -128,8 +128,9 @@ lab: setup ## Open the course in JupyterLab
 examples: setup ## Remake notebook 08's example pictures in notebooks/examples/ (the same on every run)
 	$(BIN)/python -m scripts.make_example_digits
 
-bench: setup ## Time the ways to train against the matmul floor, and each notebook: bench/results.md
+bench: setup ## Time the ways to train against the matmul floor, and each notebook: bench/results.md (as root, also bench-hub)
 	$(BIN)/python -m scripts.bench
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) bench-hub; else echo "note: the hub's load sweep needs root: sudo make bench-hub"; fi
 
 # The class's environment (CLASS_ENV, root-owned, read-only to students): the one students' environment of the
 # hub's servers and of the grader. Outside /root (0700) and outside the checkout (which holds the solutions):
@@ -188,6 +189,15 @@ hub-stop: ## Stop make hub from another terminal: every student's server, then t
 hub-restart: ## Restart only the hub (after a change to hub/jupyterhub_config.py); students' servers run on
 	$(PYTHON) -m hub restart --state $(HUB_STATE)
 
+# The load test (hub/load.py): simulated students on a hub of its own (DummyAuthenticator, in a network namespace
+# where only its loopback exists), its users removed afterwards. NOTEBOOKS: core notebooks by prefix (01 03).
+hub-load: setup class-env hub-proxy ## STUDENTS (3) work through the core notebooks on a hub: make hub-load STUDENTS=N SHAPE=at-once|spread (root): hub-load/
+	$(BIN)/python -m hub.load run --students $(or $(STUDENTS),3) --shape $(or $(SHAPE),at-once) --class-env $(CLASS_ENV) \
+	  $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS)) $(if $(SPREAD),--spread $(SPREAD))
+
+bench-hub: setup class-env hub-proxy ## The load test's sweep: 1, 2, 5, 10, ... students, both shapes, until a class is not held: bench/hub.md (root; hours)
+	$(BIN)/python -m hub.load sweep --class-env $(CLASS_ENV)
+
 test-hub: setup class-env hub-proxy ## The hub's set-up, isolation and faults, with real users (root; CI runs it)
 	MNIST_COURSE_HUB_TEST=1 CLASS_ENV=$(CLASS_ENV) $(BIN)/python -m pytest -p no:xdist tests/test_hub*.py
 
@@ -224,7 +234,7 @@ conda-lab: ## For conda users: open the course in JupyterLab from the conda env
 	conda run --name $(CONDA_ENV) --no-capture-output jupyter lab notebooks
 
 clean: ## Remove models, cached experiment results, student copies, the site, the nbgrader course, caches, leftovers of interrupted writes
-	rm -rf models data/experiments student site nbgrader .pytest_cache .ruff_cache
+	rm -rf models data/experiments student site nbgrader hub-load .pytest_cache .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 	find . -name '.*.tmp.*' -type f -not -path './$(VENV)/*' -not -path './.git/*' -delete
 

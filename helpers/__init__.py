@@ -1,13 +1,8 @@
 """Helpers for the MNIST notebook course: the boring parts, so the notebooks can show the lesson.
 
-- `helpers.data`: load MNIST offline and verified.
-- `helpers.inputs`: the networks' input format (images as float32, labels one-hot).
-- `helpers.plots`: the course's figures.
-- `helpers.metrics`: confusion matrix and per-class scores.
-- `helpers.experiments`: training results cached on disk by configuration.
-- `helpers.digits`: any picture of a digit as an MNIST-style input.
-- `helpers.checks`: `check("05.1", answer)`, the exercises' self-checks.
-- `helpers.models` and `helpers.training` (import Keras): save/load models, progress lines, the fast path `fit_fast`.
+Offered here: MNIST (`data`), the input format (`inputs`), metrics, paths and figures (`plots`). Imported from their
+modules: `checks` (the exercises), `digits` (your own pictures), `drawpad`, `experiments` (cached results), and
+`models` and `training`, which import Keras (saved networks, progress lines, the fast path `fit_fast`).
 """
 
 from helpers.data import MnistDataError, load_mnist

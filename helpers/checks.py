@@ -16,11 +16,10 @@ import numpy as np
 class Exercise:
     """What a right answer is, and what to tell a learner whose answer is not.
 
-    `expected` is a number, a string, or a tuple of them, compared element by element; `tolerance` is the
-    absolute difference allowed for numbers that depend on the CPU (one value, or one per element). When
-    `test` is given, the answer is a function, and `test(answer)` says whether it computes the right thing.
-    A reasoning question is a choice between named options: its right option is a string in `expected`, and
-    `options` maps each wrong option to the hint a learner who chose it gets; any other string is refused.
+    `expected`: a number, a string, or a tuple of them; `tolerance`: the difference allowed for numbers that
+    depend on the CPU (one, or one per element). With `test`, the answer is a function that `test` tries. A
+    reasoning question's right option is a string in `expected`; `options` maps each wrong one to its hint (any
+    other string is refused).
     """
 
     hint: str
@@ -84,26 +83,12 @@ def _choice_hint(exercise: Exercise, answer: object) -> str | None:
     return None
 
 
-class Verdict:
-    """True or false like a bool, but shows nothing when it ends a notebook cell: the printed line says it all.
-
-    (A bool would add `True` or `False` under the line; IPython calls `_ipython_display_` instead.)
-    """
-
-    def __init__(self, right: bool) -> None:
-        self.right = right
-
-    def __bool__(self) -> bool:
-        return self.right
-
-    def __eq__(self, other: object) -> bool:
-        return bool(self) == other
-
-    def __hash__(self) -> int:
-        return hash(self.right)
+class Verdict(int):
+    """True or false like a bool (which cannot be subclassed), but shows nothing when it ends a notebook cell: the
+    printed line says it all. A bool would add `True` or `False` under it; IPython calls `_ipython_display_` instead."""
 
     def __repr__(self) -> str:
-        return repr(self.right)
+        return repr(bool(self))
 
     def _ipython_display_(self) -> None:
         """Nothing to display."""

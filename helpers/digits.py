@@ -1,8 +1,7 @@
 """Any picture of one digit as an MNIST-style 28×28 input, made the way MNIST itself was made.
 
-MNIST's digits were size-normalised to fit a 20×20 box (keeping their aspect ratio, with
-anti-aliasing) and then centred on their centre of mass in a 28×28 field, light ink on black.
-A network trained on MNIST expects exactly that, so a photo or drawing has to be brought there.
+MNIST's digits were scaled to fit a 20×20 box (aspect ratio kept, anti-aliased) and centred on their centre of
+mass in a 28×28 field, light ink on black: a network trained on MNIST expects a photo or drawing brought there.
 """
 
 from __future__ import annotations
@@ -74,11 +73,8 @@ def _flatten_alpha(rgba: np.ndarray) -> np.ndarray:
 
 
 def as_array(image: ImageLike) -> np.ndarray:
-    """The picture as an array to display: a path or PIL image loaded and turned upright, an array as it is.
-
-    A phone stores a portrait photo's pixels sideways with an EXIF tag saying how to turn them;
-    the picture is turned as the tag says before anything else.
-    """
+    """The picture as an array to display: an array as it is, a path or PIL image loaded and turned upright as its
+    EXIF tag says (a phone stores a portrait photo's pixels sideways)."""
     if isinstance(image, str | Path):
         image = _from_path(Path(image))
     if isinstance(image, Image.Image):
@@ -101,11 +97,8 @@ def grayscale(image: ImageLike) -> np.ndarray:
 
 
 def ink(gray: np.ndarray) -> np.ndarray:
-    """How much ink each pixel holds, 0-1, on either dark-on-light or light-on-dark pictures.
-
-    The background is the colour of the border; when it is light, the picture is inverted.
-    The background, grain and noise included, becomes 0 and the strongest ink 1.
-    """
+    """How much ink each pixel holds, 0-1, on dark-on-light (inverted) or light-on-dark pictures: the background,
+    the border's colour with its grain and noise, becomes 0 and the strongest ink 1."""
     strokes = 1 - gray if np.median(border(gray)) > 0.5 else gray
     edge = border(strokes)
     spread = 1.4826 * float(np.median(np.abs(edge - np.median(edge))))  # robust to ink that reaches the edge
@@ -141,10 +134,7 @@ def centre_in_field(box: np.ndarray) -> np.ndarray:
 
 
 def to_mnist(image: ImageLike) -> np.ndarray:
-    """An MNIST-style digit (28×28 uint8, light ink on black) from any picture of one digit.
-
-    Steps: `grayscale`; `ink` (inverted if dark-on-light); `fit_box` (crop to the ink, scale to fit
-    20×20 keeping the aspect ratio); `centre_in_field`. Raises ImageError for unusable input.
-    """
+    """An MNIST-style digit (28×28 uint8, light ink on black) from any picture of one digit: `grayscale`, `ink`,
+    `fit_box`, `centre_in_field`. Raises ImageError, saying what to do, for an unusable picture."""
     field = centre_in_field(fit_box(ink(grayscale(image))))
     return np.round(field * 255).astype(np.uint8)

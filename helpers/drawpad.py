@@ -1,7 +1,7 @@
 """A drawing pad and an upload button for your own digits, in JupyterLab (ipycanvas and ipywidgets).
 
-The pad keeps the strokes you draw and renders them itself with Pillow, so what the network sees
-does not depend on the browser, and the pad can be driven without one (tests, nbval).
+The pad keeps the strokes and renders them itself with Pillow: what the network sees does not depend on the
+browser, and the pad can be driven without one (tests, nbval).
 """
 
 from __future__ import annotations
@@ -49,10 +49,8 @@ def render_strokes(strokes: Sequence[Sequence[Point]], width: int = PEN) -> np.n
 
 
 class DigitPad:
-    """Draw a digit (or upload a picture) and see the network's 28×28 input and its probabilities.
-
-    `caution`, if given, looks at each input and may return a warning, which the pad says before the reading.
-    """
+    """Draw a digit (or upload a picture) and see the network's 28×28 input and its probabilities; `caution` may
+    return a warning about an input, which the pad says before the reading."""
 
     def __init__(self, predict: Predict, caution: Caution | None = None) -> None:
         self.predict = predict
@@ -69,11 +67,11 @@ class DigitPad:
         self.canvas.on_touch_move(self._touch_move)
         self.canvas.on_touch_end(self._touch_end)
         self.canvas.on_touch_cancel(self._touch_end)
-        undo = widgets.Button(description="Undo", icon="undo", tooltip="Remove the last stroke", layout=label_width())
+        undo = widgets.Button(description="Undo", icon="undo", tooltip="Remove the last stroke", layout=_label_width())
         undo.on_click(lambda _: self.undo())
-        clear = widgets.Button(description="Clear", icon="eraser", tooltip="Start again", layout=label_width())
+        clear = widgets.Button(description="Clear", icon="eraser", tooltip="Start again", layout=_label_width())
         clear.on_click(lambda _: self.clear())
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload", layout=label_width())
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload", layout=_label_width())
         self.upload.observe(self._uploaded, names="value")
         buttons = widgets.HBox([undo, clear, self.upload], layout=widgets.Layout(flex_flow="row wrap"))
         self.message = widgets.HTML()  # what the pad is doing, in words: wraps like prose, read by screen readers
@@ -83,13 +81,11 @@ class DigitPad:
         right = widgets.VBox([self.message, self.output], layout=widgets.Layout(min_width="420px", flex="1 1 auto"))
         self.widget = widgets.HBox([left, right])
         self.widget.add_class("digit-pad")
-        self.hint()
+        self.say(HINT)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        """The widget in JupyterLab; a sentence instead of the widget's repr in a static copy.
-
-        Built here, as ipywidgets 8 does, because ipywidgets 7 (Colab's) widgets have no `_repr_mimebundle_`.
-        """
+        """The widget in JupyterLab, a sentence in a static copy; built here because ipywidgets 7's (Colab's) widgets
+        have no `_repr_mimebundle_`."""
         view = {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}
         return {
             "text/plain": "[drawing pad: open this notebook in JupyterLab and run the cell to draw]",
@@ -107,10 +103,8 @@ class DigitPad:
             self.strokes[-1].append((x, y))
 
     def end_stroke(self, x: float | None = None, y: float | None = None) -> None:
-        """Finish the stroke (at x, y if given) and show what the network makes of the drawing so far.
-
-        Called when the pen is lifted and when the pointer leaves the pad; outside a stroke it does nothing.
-        """
+        """Finish the stroke (at x, y if given; the pen lifted or the pointer out of the pad) and show what the
+        network makes of the drawing so far; outside a stroke, nothing."""
         if not self.drawing:
             return
         if x is not None and y is not None:
@@ -143,16 +137,12 @@ class DigitPad:
         if self.strokes:
             self.show(self.image())
         else:
-            self.hint()
+            self.say(HINT)
 
     def clear(self) -> None:
         self.drawing = False
         self.strokes.clear()
         self.canvas.clear()
-        self.hint()
-
-    def hint(self) -> None:
-        """Say, where the figure will appear, what to do."""
         self.say(HINT)
 
     def say(self, text: str, figure: Figure | None = None) -> None:
@@ -209,7 +199,7 @@ class DigitPad:
         self.show(picture)
 
 
-def label_width() -> widgets.Layout:
+def _label_width() -> widgets.Layout:
     """A button as wide as its label, which it never shrinks below (the row wraps instead)."""
     return widgets.Layout(width="auto", flex="0 0 auto")
 

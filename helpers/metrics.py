@@ -55,14 +55,9 @@ def most_confused_pairs(cm: np.ndarray, k: int = 10) -> pd.DataFrame:
     errors = errors_only(cm)
     order = np.argsort(-errors, axis=None, kind="stable")[:k]
     true, pred = np.unravel_index(order, cm.shape)
-    counts = cm[true, pred]
     keep = errors[true, pred] > 0
-    support = cm.sum(axis=1)[true]
+    true, pred = true[keep], pred[keep]
+    counts = cm[true, pred]
     return pd.DataFrame(
-        {
-            "true": true[keep],
-            "predicted": pred[keep],
-            "count": counts[keep],
-            "share_of_true": counts[keep] / support[keep],
-        }
+        {"true": true, "predicted": pred, "count": counts, "share_of_true": counts / cm.sum(axis=1)[true]}
     )

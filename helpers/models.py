@@ -1,16 +1,15 @@
 """The reference network, and the trained networks the notebooks hand to each other, saved and loaded safely.
 
-Notebooks 02 and 03 build and train the network by hand with `fit`, because that is the lesson (the
-copy that is taught); the later notebooks that only use it call `load_or_train`, which loads 03's
-saved network or trains one with the same recipe on the course's fast path (the copy that is used:
-`reference_network`, `train_reference`; tests/test_models.py keeps the two the same).
-Notebook 08 takes notebook 07's CNN the same way, from `load_or_train_cnn` (`cnn_network`, `train_cnn`).
+Notebooks 02 and 03 build and train the network by hand with `fit` (the copy that is taught); the later ones
+call `load_or_train`, which loads 03's saved network or trains one with its recipe on the fast path (the copy
+that is used; tests/test_models.py keeps the two the same). Notebook 08 takes 07's CNN from `load_or_train_cnn`.
 """
 
 from __future__ import annotations
 
 import math
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -26,10 +25,7 @@ CNN_EPOCHS, CNN_WARMUP, CNN_VALIDATION = 3, 200, 0.1  # notebook 07's recipe for
 
 
 class ModelFileError(RuntimeError):
-    """A saved model is missing, damaged, unsafe or of another architecture.
-
-    The message says which and names the file; the caller adds which notebook saves it again.
-    """
+    """A saved model is missing, damaged, unsafe or of another architecture (the message says which, and the file)."""
 
 
 def save_model(model: keras.Model, path: Path) -> None:
@@ -72,10 +68,8 @@ def load_model(path: Path, input_shape: tuple[int, ...], n_outputs: int) -> kera
 
 
 def reference_network(**compile_args: object) -> keras.Model:
-    """Notebook 02's network, 784 → 512 (ReLU) → 10 (softmax), compiled as notebook 03 compiles it.
-
-    `compile_args` adds to the recipe's `compile` call (`make bench` times `steps_per_execution`).
-    """
+    """Notebook 02's network, 784 → 512 (ReLU) → 10 (softmax), compiled as notebook 03 compiles it, plus
+    `compile_args` (`make bench` times `steps_per_execution`)."""
     model = keras.Sequential(
         [
             keras.Input(shape=(784,)),
@@ -93,30 +87,31 @@ def train_reference(seed: int = 0) -> keras.Model:
     (x_train, y_train), _ = load_mnist(quiet=True)
     keras.utils.set_random_seed(seed)
     model = reference_network()
+
+    def log(epoch: int, logs: dict) -> None:
+        print(epoch_line(epoch, EPOCHS, logs))
+
     x, y = to_dense_inputs(x_train), one_hot(y_train)
-    fit_fast(
-        model,
-        x,
-        y,
-        epochs=EPOCHS,
-        batch_size=BATCH_SIZE,
-        seed=seed,
-        on_epoch_end=lambda epoch, logs: print(epoch_line(epoch, EPOCHS, logs)),
-    )
+    fit_fast(model, x, y, epochs=EPOCHS, batch_size=BATCH_SIZE, seed=seed, on_epoch_end=log)
+    return model
+
+
+def _load_or_train(path: Path, shape: tuple[int, ...], what: str, notebook: str, train: Callable) -> keras.Model:
+    """The model saved at `path`; if it is missing or unusable, say why and which notebook saves it, and `train()`
+    one with that notebook's recipe meanwhile, so that the notebook still runs top to bottom."""
+    try:
+        model = load_model(path, input_shape=shape, n_outputs=10)
+    except ModelFileError as err:
+        print(f"{err}; run {notebook} to save one. Meanwhile this trains one with its recipe:")
+        return train()
+    print(f"loaded the trained {what} from {display_path(path)}")
     return model
 
 
 def load_or_train(path: Path | None = None, seed: int = 0) -> keras.Model:
-    """Notebook 03's trained network (`models/dense_mnist.keras`); if it is missing or unusable, say why and
-    what to do, and train one with 03's recipe meanwhile, so that the notebook still runs top to bottom."""
+    """Notebook 03's trained network (`models/dense_mnist.keras`), or one trained with its recipe."""
     path = path or models_dir() / DENSE_MODEL
-    try:
-        model = load_model(path, input_shape=(784,), n_outputs=10)
-    except ModelFileError as err:
-        print(f"{err}; run 03_training.ipynb to save one. Meanwhile this trains one with its recipe:")
-        return train_reference(seed)
-    print(f"loaded the trained network from {display_path(path)}")
-    return model
+    return _load_or_train(path, (784,), "network", "03_training.ipynb", lambda: train_reference(seed))
 
 
 def cnn_network(steps: int) -> keras.Model:
@@ -148,26 +143,13 @@ def train_cnn(seed: int = 0) -> keras.Model:
     (x_train, y_train), _ = load_mnist(quiet=True)
     keras.utils.set_random_seed(seed)
     model = cnn_network(CNN_EPOCHS * math.ceil(int(len(x_train) * (1 - CNN_VALIDATION)) / BATCH_SIZE))
-    model.fit(
-        to_image_inputs(x_train),
-        one_hot(y_train),
-        epochs=CNN_EPOCHS,
-        batch_size=BATCH_SIZE,
-        validation_split=CNN_VALIDATION,
-        verbose=0,
-        callbacks=[EpochLogger()],
-    )
+    x, y = to_image_inputs(x_train), one_hot(y_train)
+    recipe = {"epochs": CNN_EPOCHS, "batch_size": BATCH_SIZE, "validation_split": CNN_VALIDATION}
+    model.fit(x, y, **recipe, verbose=0, callbacks=[EpochLogger()])
     return model
 
 
 def load_or_train_cnn(path: Path | None = None, seed: int = 0) -> keras.Model:
-    """Notebook 07's trained CNN (`models/cnn_mnist.keras`); if it is missing or unusable, say why and what
-    to do, and train one with 07's recipe meanwhile (a few minutes on a CPU), so the notebook runs on."""
+    """Notebook 07's trained CNN (`models/cnn_mnist.keras`), or one trained with its recipe (minutes on a CPU)."""
     path = path or models_dir() / CNN_MODEL
-    try:
-        model = load_model(path, input_shape=(28, 28, 1), n_outputs=10)
-    except ModelFileError as err:
-        print(f"{err}; run 07_cnn.ipynb to save one. Meanwhile this trains one with its recipe:")
-        return train_cnn(seed)
-    print(f"loaded the trained CNN from {display_path(path)}")
-    return model
+    return _load_or_train(path, (28, 28, 1), "CNN", "07_cnn.ipynb", lambda: train_cnn(seed))

@@ -1,10 +1,8 @@
 """The course's figures: each helper draws one kind of figure and returns it with its text alternative.
 
-Figures are built with `matplotlib.figure.Figure` rather than pyplot, so a notebook shows a
-returned figure exactly once and tests can inspect it without a display. Each is a `CourseFigure`
-whose `alt` says what it shows and its point, written from the numbers it draws; Jupyter stores
-that text with the PNG and the course site shows it as the image's `alt`. A figure drawn in a
-notebook with pyplot is shown with its own text alternative by `show_figure(fig, alt)`.
+Each is a `CourseFigure` (a `matplotlib.figure.Figure`, not pyplot's, so a notebook shows it once and tests need
+no display) whose `alt`, written from the numbers it draws, says what it shows and its point; Jupyter stores it
+with the PNG and the site shows it as the image's `alt`. `show_figure(fig, alt)` shows a figure drawn with pyplot.
 """
 
 from __future__ import annotations
@@ -116,10 +114,7 @@ def use_course_style() -> None:
 
 
 def _draw_digit(ax: Axes, image: np.ndarray) -> None:
-    """One digit, dark ink on white, without axes; bytes (0-255) or values in [0, 1].
-
-    Nearest-neighbour scaling shows the 28 × 28 pixels the network sees, and keeps the PNG small.
-    """
+    """One digit (0-255 or 0-1), dark ink on white, without axes; nearest-neighbour: the pixels, and a small PNG."""
     ax.set_axis_off()
     ax.imshow(image, cmap="gray_r", vmin=0, vmax=full_scale(image), interpolation="nearest")
 
@@ -132,11 +127,8 @@ def show_digits(
     size: float = 1.1,
     row_labels: Sequence[str] | None = None,
 ) -> CourseFigure:
-    """A grid of 28×28 digits, dark ink on white, each with an optional caption.
-
-    With `row_labels`, `images` is a list of groups (e.g. one confused pair's digits), each shown as one row of
-    up to `ncols` digits and labelled on its left.
-    """
+    """A grid of 28×28 digits, dark ink on white, each with an optional caption. With `row_labels`, `images` is a
+    list of groups (e.g. one confused pair's digits), each a row of up to `ncols` digits labelled on its left."""
     if row_labels is None:
         flat = np.asarray(images).reshape(-1, 28, 28)
         rows = [flat[i : i + ncols] for i in range(0, len(flat), ncols)]
@@ -217,12 +209,8 @@ def plot_pixel_histogram(images: np.ndarray) -> CourseFigure:
     fig = CourseFigure(figsize=(8, 3.6))
     ax = fig.subplots()
     ax.hist(pixels, bins=np.arange(257) - 0.5, log=True)
-    ax.set(
-        title="Pixel intensities in the training images",
-        xlabel="Intensity (0 = background, 255 = full ink)",
-        ylabel="Pixels (log scale)",
-        xlim=(-3, 258),
-    )
+    ax.set(title="Pixel intensities in the training images", xlabel="Intensity (0 = background, 255 = full ink)")
+    ax.set(ylabel="Pixels (log scale)", xlim=(-3, 258))
     fig.tight_layout()
     alt = (
         f"Histogram of the {pixels.size:,} pixel intensities, 0 to 255, on a log scale: "
@@ -240,13 +228,9 @@ def plot_history(
     log_loss: bool = False,
     zoom_val_loss: bool = False,
 ) -> CourseFigure:
-    """Loss and accuracy per epoch (and validation curves if present), side by side, one legend below.
-
-    `reference` maps a metric name (e.g. "accuracy") to a value drawn as a dotted line;
-    `mark_epoch` is an (epoch, label) pair drawn as a vertical line on every panel;
-    `log_loss` puts the loss on a log scale, where small changes near zero stay visible;
-    `zoom_val_loss` adds a panel with the validation loss alone on a linear scale, where its rise shows.
-    """
+    """Loss and accuracy per epoch (and validation curves if present), side by side, one legend below; `reference`
+    {metric: value} as dotted lines, `mark_epoch` (epoch, label) as a vertical line, `log_loss` the loss on a log
+    scale (small changes near zero show), `zoom_val_loss` a panel of the validation loss alone (its rise shows)."""
     panels = ["loss", "val_loss", "accuracy"] if zoom_val_loss else ["loss", "accuracy"]
     fig = CourseFigure(figsize=(11, 4.2) if zoom_val_loss else (10, 4.2), layout="constrained")
     axes = dict(zip(panels, fig.subplots(1, len(panels)), strict=True))
@@ -335,12 +319,9 @@ def plot_confusion_matrix(
     cbar_label: str = "Test images",
     hide_diagonal: bool = False,
 ) -> CourseFigure:
-    """A confusion matrix as an annotated heatmap: true digit down, predicted digit across.
-
-    Several, given as {name: matrix}, stand side by side on one colour scale, so their cells compare directly.
-    `hide_diagonal` hatches the diagonal instead of printing it, for a matrix of errors only (where a
-    printed 0 would read as "none right").
-    """
+    """A confusion matrix as an annotated heatmap, true digit down, predicted across; several ({name: matrix}) side
+    by side on one colour scale. `hide_diagonal` hatches the diagonal of a matrix of errors only (a 0 there would
+    read as "none right")."""
     matrices = {name: np.asarray(m) for name, m in (cm.items() if isinstance(cm, Mapping) else [("", cm)])}
     n = len(matrices)
     vmax = max(float(m.max()) for m in matrices.values())
@@ -373,11 +354,8 @@ def plot_confusion_matrix(
 
 
 def plot_confidence(confidence: np.ndarray, correct: np.ndarray) -> CourseFigure:
-    """Histograms of the top predicted probability, for right and for wrong predictions, one panel each.
-
-    Each panel has its own y scale (share of its predictions, in %), so the few wrong predictions show
-    as clearly as the many right ones; the x axis starts at the lowest confidence found.
-    """
+    """Histograms of the top predicted probability of right and of wrong predictions, each on its own y scale (% of
+    its predictions), so the few wrong ones show as clearly as the many right ones."""
     confidence = np.asarray(confidence, dtype=float)
     correct = np.asarray(correct, dtype=bool)
     low = np.floor(confidence.min() * 20) / 20
@@ -436,10 +414,8 @@ def _with_value(label: str, percent: float) -> str:
 
 
 def plot_seed_spread(accuracies: Sequence[float], references: Mapping[str, float]) -> CourseFigure:
-    """Test accuracy of repeated runs as a box with every run as a dot, and each reference as a line.
-
-    `references` maps a label to a published accuracy; the lines differ in style as well as in colour.
-    """
+    """Test accuracy of repeated runs as a box with every run as a dot, and each of `references` (label: published
+    accuracy) as a line that differs in style as well as in colour."""
     values = 100 * np.asarray(accuracies, dtype=float)
     fig = CourseFigure(figsize=(8, 3.2))
     ax = fig.subplots()
@@ -448,10 +424,8 @@ def plot_seed_spread(accuracies: Sequence[float], references: Mapping[str, float
     palette = sns.color_palette("colorblind")
     for (label, reference), style, colour in zip(references.items(), ("--", ":", "-."), (3, 2, 4), strict=False):
         ax.axvline(100 * reference, color=palette[colour], linestyle=style, linewidth=2, label=label)
-    ax.set(
-        title=f"Test accuracy of {len(values)} runs that differ only in the random seed",
-        xlabel="Test accuracy (%)",
-    )
+    title = f"Test accuracy of {len(values)} runs that differ only in the random seed"
+    ax.set(title=title, xlabel="Test accuracy (%)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=len(references), frameon=False)  # under the dots
     fig.tight_layout()
     styles = ("dashed", "dotted", "dash-dotted")
@@ -460,11 +434,8 @@ def plot_seed_spread(accuracies: Sequence[float], references: Mapping[str, float
         f"{'inside' if values.min() <= 100 * value <= values.max() else 'outside'} the spread"
         for (label, value), style in zip(references.items(), styles, strict=False)
     ]
-    alt = (
-        f"Test accuracy of {len(values)} runs that differ only in the random seed, each a dot over a box plot: "
-        f"{values.min():.2f}–{values.max():.2f} %, mean {values.mean():.2f} %; {'; '.join(marks)}."
-    )
-    return _described(fig, alt)
+    spread = f"{values.min():.2f}–{values.max():.2f} %, mean {values.mean():.2f} %"
+    return _described(fig, f"{title}, each a dot over a box plot: {spread}; {'; '.join(marks)}.")
 
 
 def plot_learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]]) -> CourseFigure:
@@ -551,11 +522,8 @@ def show_pipeline(
     probabilities: np.ndarray,
     labels: Sequence[int] | None = None,
 ) -> CourseFigure:
-    """Per column: a picture as given, the 28×28 input made from it, and the network's probabilities.
-
-    With `labels`, each column's title says whether the prediction is right. An input that came out
-    blank, or whose paper the network reads as ink, says so under it.
-    """
+    """Per column: a picture as given, the 28×28 input made from it (saying so if blank or paper read as ink), and
+    the network's probabilities; with `labels`, whether the prediction is right."""
     labels = None if labels is None else [int(label) for label in labels]  # a pandas Series keeps its index
     if not len(pictures) == len(inputs) == len(probabilities) or (labels is not None and len(labels) != len(inputs)):
         raise ValueError("give one input, one row of probabilities (and one label) per picture")
@@ -599,10 +567,8 @@ def show_pipeline(
 
 
 def show_steps(steps: Mapping[str, np.ndarray], title: str = "", as_ink: Sequence[str] = ()) -> CourseFigure:
-    """Images of any sizes side by side, each titled with its name and size (e.g. preprocessing steps).
-
-    The steps named in `as_ink` are ink maps, drawn like every digit in the course: more ink, darker.
-    """
+    """Images of any sizes side by side, each titled with its name and size (e.g. preprocessing steps); those named in
+    `as_ink` are ink maps, drawn like every digit in the course (more ink, darker)."""
     if not steps:
         raise ValueError("no images to show")
     fig = CourseFigure(figsize=(2.4 * len(steps), 2.9))

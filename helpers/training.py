@@ -11,8 +11,7 @@ import tensorflow as tf
 
 
 def epoch_line(epoch: int, epochs: int, logs: dict) -> str:
-    """`epoch 3/5: accuracy 0.9798, loss 0.0705`: no wall-clock time, so a stored notebook changes only with its
-    results (see CONTRIBUTING.md)."""
+    """`epoch 3/5: accuracy 0.9798, loss 0.0705`: no time, so a stored notebook changes only with its results."""
     metrics = ", ".join(f"{name} {value:.4f}" for name, value in logs.items() if name != "learning_rate")
     return f"epoch {epoch + 1}/{epochs}: {metrics}"
 
@@ -38,13 +37,10 @@ def fit_fast(
     seed: int = 0,
     on_epoch_end: Callable[[int, dict[str, float]], object] | None = None,
 ) -> dict[str, list[float]]:
-    """Train a compiled classifier as `model.fit(x, y, ...)` does, and return its `history.history`.
-
-    The same optimizer, loss, batches and validation split, shuffled every epoch; but each epoch
-    runs as one XLA-compiled call over the data held in TensorFlow, never returning to Python
-    between batches (notebook 05 builds this loop by hand): on a CPU, close to the least time the arithmetic
-    needs (bench/results.md). `on_epoch_end(epoch, logs)` is called after each epoch, as a callback's is.
-    """
+    """Train a compiled classifier as `model.fit(x, y, ...)` does (optimizer, loss, batches, validation split,
+    shuffled every epoch) and return its `history.history`; but each epoch is one XLA-compiled call that never
+    returns to Python between batches (notebook 05 builds it by hand): on a CPU, near the floor (bench/results.md).
+    `on_epoch_end(epoch, logs)` is called after each epoch, as a callback's is."""
     n = math.floor(len(x) * (1 - validation_split))  # as fit does: the last images validate
     data = tf.constant(x[:n]), tf.constant(y[:n])
     held_out = tf.constant(x[n:]), tf.constant(y[n:])

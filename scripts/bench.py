@@ -1,13 +1,9 @@
 """Time the course's ways of training against the least time the arithmetic needs: bench/results.md.
 
-1. The floor: 5 epochs of the 784-512-10 network on 60,000 images are 0.73 TFLOP of matrix
-   products (a training step costs about 3 forward passes); divided by the best float32 matmul
-   throughput numpy reaches on this machine, that is the least time any framework could need.
-   It is measured again after the training, and the faster of the two counts (others only add time).
-2. Each path in PATHS trains notebook 03's recipe in a fresh Python process, once per seed; the paths
-   take turns, so that a busy spell on a shared machine hits them alike. A run records the whole
-   training call (what you wait for), each epoch, its CPU time and other programs' meanwhile, and the
-   test accuracy.
+1. The floor: the recipe's matrix products (0.73 TFLOP) at the best float32 matmul throughput numpy reaches
+   here, measured before and after the training (the faster counts: others only add time).
+2. Each path in PATHS trains notebook 03's recipe in a fresh process, once per seed, the paths taking turns (a
+   busy spell hits them alike): the whole call, each epoch, its CPU time, other programs', the test accuracy.
 3. Unless --quick: each notebook executed as `make run` does (nothing is written), timed.
 """
 
@@ -118,14 +114,7 @@ def compiled_loop(seed: int) -> Callable[[], float]:
 
     cells = {cell.get("id"): cell.source for cell in nbformat.read(NOTEBOOK_05, as_version=4).cells}
     (x_train, y_train), _ = load_mnist(quiet=True)
-    namespace = {
-        "keras": keras,
-        "tf": tf,
-        "np": np,
-        "SEED": seed,
-        "BATCH_SIZE": BATCH_SIZE,
-        "build_network": reference_network,
-    }
+    namespace = dict(keras=keras, tf=tf, np=np, SEED=seed, BATCH_SIZE=BATCH_SIZE, build_network=reference_network)
     namespace |= {"ETA": 0.001, "RHO": 0.9, "EPSILON": 1e-7, "loss_fn": keras.losses.CategoricalCrossentropy()}  # 05's
     namespace |= {"x_train_flat": to_dense_inputs(x_train), "y_train_hot": one_hot(y_train)}
     for cell_id in COMPILED_LOOP_CELLS:
@@ -144,22 +133,17 @@ def train_once(name: str, seed: int) -> dict:
     from helpers.training import fit_fast
 
     (x_train, y_train), (x_test, y_test) = load_mnist(quiet=True)
-    x_train, x_test, y_train, y_test = (
-        to_dense_inputs(x_train),
-        to_dense_inputs(x_test),
-        one_hot(y_train),
-        one_hot(y_test),
-    )
+    x_train, x_test = to_dense_inputs(x_train), to_dense_inputs(x_test)
+    y_train, y_test = one_hot(y_train), one_hot(y_test)
     keras.utils.set_random_seed(seed)
     model = reference_network(**({"steps_per_execution": STEPS_PER_EPOCH} if name == "course" else {}))
     ends: list[float] = []
     timer = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(time.perf_counter()))
     recipe = {"epochs": EPOCHS, "batch_size": BATCH_SIZE}
-    train = {
-        "plain Keras": lambda: model.fit(x_train, y_train, **recipe, verbose=0, callbacks=[timer]),
-        "course": lambda: model.fit(x_train, y_train, **recipe, verbose=0, callbacks=[timer]),
-        "fast path": lambda: fit_fast(model, x_train, y_train, **recipe, seed=seed, on_epoch_end=timer.on_epoch_end),
-    }
+    train = dict.fromkeys(
+        ("plain Keras", "course"), lambda: model.fit(x_train, y_train, **recipe, verbose=0, callbacks=[timer])
+    )
+    train["fast path"] = lambda: fit_fast(model, x_train, y_train, **recipe, seed=seed, on_epoch_end=timer.on_epoch_end)
     if name == "compiled loop":
         run_epoch = compiled_loop(seed)
         model = run_epoch.__globals__["net"]
@@ -229,10 +213,7 @@ def time_notebooks() -> list[dict]:
 def machine() -> dict:
     """What the figures depend on: CPU model, cores and vector extensions, library versions."""
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
-    fields = {
-        key.strip(): value.strip()
-        for key, value in (line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
-    }
+    fields = dict(map(str.strip, line.split(":", 1)) for line in cpuinfo.splitlines() if ":" in line)
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     return {
         "cpu": fields.get("model name") or platform.processor() or platform.machine(),
@@ -245,13 +226,9 @@ def machine() -> dict:
 
 
 def git_commit() -> str:
-    """The checkout's commit, with `+ changes` if the working tree differs from it."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return f"{commit} + changes" if git("status", "--porcelain", "--untracked-files=no") else commit
+    """The checkout's commit, with `+ changes` if a tracked file differs from it."""
+    command = ["git", "describe", "--always", "--exclude=*", "--dirty= + changes"]  # no tag names: the commit
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip() or "unknown"
 
 
 def minutes(seconds: float) -> str:
@@ -262,16 +239,16 @@ def minutes(seconds: float) -> str:
 TEMPLATE = """\
 # Benchmark: how fast the course trains, against the floor
 
-Made by `make bench` (`scripts/bench.py`) on {date} at commit {commit}; every figure comes from
-`results.json` beside this file. Machine: {cpu}, {cores} cores ({flags}); {system}; {libraries};
-load average {load_before:.1f} before, {load_after:.1f} after.
+Made by `make bench` (`scripts/bench.py`) on {r[date]} at commit {r[commit]}; every figure comes from
+`results.json` beside this file. Machine: {m[cpu]}, {m[cores]} cores ({flags}); {m[system]}; {m[libraries]};
+load average {r[load][0]:.1f} before, {r[load][1]:.1f} after.
 
 ## The floor
 
 5 epochs of 784 → 512 → 10 on 60,000 images are 3 × 2 × (784 × 512 + 512 × 10) × 60,000 × 5 =
 **{tflop:.2f} TFLOP** (a training step costs about 3 forward passes). numpy's float32 matrix products,
-each the best of many timings: {squares}. At the fastest, {gflops:.0f} GFLOP/s, the recipe needs at least
-**{floor_s:.2f} s**: no framework does this arithmetic faster here.
+each the best of many timings: {squares}. At the fastest, {floor[gflops]:.0f} GFLOP/s, the recipe needs at least
+**{floor[seconds]:.2f} s**: no framework does this arithmetic faster here.
 
 ## Training: 5 epochs, batch 128, RMSprop, seeds {seeds}
 
@@ -287,19 +264,20 @@ quiet machine{busy}).
 
 {paths}
 {notebooks}"""
+ROW = (
+    "| {name} | {fit_s:.2f} s ({fit_s_min:.2f}–{fit_s_max:.2f}) | {fit_over_floor:.2f} | {steady_epoch_s:.2f} s |"
+    " {steady_over_floor:.2f} | {cpu_s:.1f} s | {others} |"
+    " {accuracy_mean:.2%} ± {accuracy_std:.2%} ({accuracy_min:.2%}–{accuracy_max:.2%}) |"
+)
 
 
 def render_markdown(results: dict) -> str:
     """The report bench/results.md, from the results that bench/results.json holds."""
-    floor_s, summaries = results["floor"]["seconds"], {name: p["summary"] for name, p in results["training"].items()}
-    rows = []
-    for name, s in summaries.items():
-        others = "–" if s["others_cpu_s"] is None else f"{s['others_cpu_s']:.1f} s"
-        rows.append(
-            f"| {name} | {s['fit_s']:.2f} s ({s['fit_s_min']:.2f}–{s['fit_s_max']:.2f}) | {s['fit_over_floor']:.2f} |"
-            f" {s['steady_epoch_s']:.2f} s | {s['steady_over_floor']:.2f} | {s['cpu_s']:.1f} s | {others} |"
-            f" {s['accuracy_mean']:.2%} ± {s['accuracy_std']:.2%} ({s['accuracy_min']:.2%}–{s['accuracy_max']:.2%}) |"
-        )
+    summaries = {name: p["summary"] for name, p in results["training"].items()}
+    rows = [
+        ROW.format(name=name, others="–" if s["others_cpu_s"] is None else f"{s['others_cpu_s']:.1f} s", **s)
+        for name, s in summaries.items()
+    ]
     paths = "\n".join(f"- **{name}**: {PATHS[name][0]}: `{PATHS[name][1]}`" for name in summaries)
     notebooks = ""
     if results["notebooks"]:
@@ -310,21 +288,14 @@ def render_markdown(results: dict) -> str:
         total = minutes(sum(nb["seconds"] for nb in results["notebooks"]))
         notebooks = "\n## Executing each notebook\n\n| notebook | wall time |\n|---|---|\n" + "\n".join(lines)
         notebooks += f"\n| all, one after another | {total} |\n"
-    m, seeds = results["machine"], results["seeds"]
+    m, seeds, floor = results["machine"], results["seeds"], results["floor"]
     return TEMPLATE.format(
-        date=results["date"],
-        commit=results["commit"],
-        cpu=m["cpu"],
-        cores=m["cores"],
+        r=results,
+        m=m,
+        floor=floor,
         flags=", ".join(m["cpu_flags"]) or "none of " + ", ".join(CPU_FLAGS),
-        system=m["system"],
-        libraries=m["libraries"],
-        load_before=results["load"][0],
-        load_after=results["load"][1],
-        tflop=results["floor"]["training_flop"] / 1e12,
-        squares=", ".join(f"{n} × {n}: {g:.0f} GFLOP/s" for n, g in results["floor"]["square_gflops"].items()),
-        gflops=results["floor"]["gflops"],
-        floor_s=floor_s,
+        tflop=floor["training_flop"] / 1e12,
+        squares=", ".join(f"{n} × {n}: {g:.0f} GFLOP/s" for n, g in floor["square_gflops"].items()),
         seeds=f"0–{seeds - 1}" if seeds > 1 else "0",
         busy="; **other programs competed during these runs**: every path is faster on a quiet machine"
         if any((s["others_cpu_s"] or 0) > 1 for s in summaries.values())

@@ -1,37 +1,34 @@
-"""Build the course site: one HTML page per executed notebook, and an index (`make html`).
+"""Build the course site (`make html`): a page per stored notebook, the glossary and an index, in site/.
 
-Pages are made by nbconvert's HTMLExporter from the stored notebooks, as they are (nothing is run),
-with the template in scripts/site_templates/course: JupyterLab's look, figures embedded as PNG,
-solutions folded, links to the index and to the previous and next notebook, and nothing loaded
-from the network. The index lists each notebook's title, "You will learn to" list and time, read
-from the notebook's first cell, and is itself exported from a notebook of markdown cells by the
-same exporter, as is the glossary (docs/glossary.md). Links between notebooks and the glossary
+nbconvert's HTMLExporter renders the notebooks as stored (nothing is run) with the template in
+scripts/site_templates/course: JupyterLab's look, figures embedded, solutions folded, links to the index and the
+neighbouring notebooks, nothing loaded from the network. The index (each notebook's title, goals and time) and
+the glossary are notebooks of markdown cells exported the same way; links between notebooks and to the glossary
 point to their pages. Every file is written atomically.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 import sys
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import nbformat
 from nbconvert.exporters import HTMLExporter
+from nbformat import NotebookNode
 from nbformat.v4 import new_markdown_cell, new_notebook
 
 from helpers.paths import display_path
 from scripts.check_notebooks import read_opening
 from scripts.course import NOTEBOOKS as SOURCE
 from scripts.course import ROOT, argument_parser, course_notebooks, write_files
+from scripts.sync_colab import BADGE
 
 TEMPLATES = Path(__file__).resolve().parent / "site_templates"
 INDEX = "index.html"
 COURSE_TITLE = "Handwritten digits: an MNIST notebook course"
-# A notebook's "Open in Colab" badge (scripts/sync_colab.py): on the site, a link styled as a badge
-# by the template, since its image would be loaded from the network.
-COLAB_BADGE = re.compile(r"\[!\[(Open in Colab)\]\([^)]*\)\]\(([^)]*)\)")
 GLOSSARY = "glossary.html"
 # A link to a notebook or the glossary as GitHub and JupyterLab follow it (`03_training.ipynb#Set-up`,
 # `../docs/glossary.md#epoch`); on the site it goes to the page made from that file.
@@ -56,13 +53,8 @@ class Entry:
         """The title with the notebook's number, as the index and the links show it: `01 Load and look`."""
         return f"{self.path.name[:2]} {self.title}"
 
-    @property
-    def minutes(self) -> int | None:
-        found = re.search(r"(\d+) minutes", self.time)
-        return int(found[1]) if found else None
 
-
-def read_entry(path: Path, nb: nbformat.NotebookNode) -> Entry:
+def read_entry(path: Path, nb: NotebookNode) -> Entry:
     """Title, goals and time from a notebook's first cell, as the rulebook (scripts/check_notebooks.py) reads them."""
     try:
         title, goals, time = read_opening(nb)
@@ -71,6 +63,7 @@ def read_entry(path: Path, nb: nbformat.NotebookNode) -> Entry:
     return Entry(path, title, goals, time)
 
 
+@cache
 def exporter() -> HTMLExporter:
     """nbconvert's HTML exporter with the course template (JupyterLab's look, self-contained)."""
     return HTMLExporter(template_name="course", extra_template_basedirs=[str(TEMPLATES)], embed_images=True)
@@ -81,14 +74,17 @@ def site_links(markdown: str) -> str:
     return COURSE_LINK.sub(lambda m: f"]({Path(m[1]).stem}.html{m[2] or ''})", markdown)
 
 
-def link(entry: Entry | None) -> dict | None:
-    return {"href": entry.href, "title": entry.label} if entry else None
+def page(nb: NotebookNode, before: Entry | None = None, after: Entry | None = None, is_index: bool = False) -> str:
+    """One page: the notebook in the course template, linked to the index and to the notebooks before and after it."""
+    links = [{"href": e.href, "title": e.label} if e else None for e in (before, after)]
+    course = {"index": INDEX, "is_index": is_index, "previous": links[0], "next": links[1]}
+    return exporter().from_notebook_node(nb, resources={"course": course})[0]
 
 
-def index_notebook(entries: list[Entry], glossary: bool = False) -> nbformat.NotebookNode:
+def index_notebook(entries: list[Entry], glossary: bool = False) -> NotebookNode:
     """The index as a notebook of markdown cells: the course (and its glossary), then each notebook's goals and time."""
-    minutes = [e.minutes for e in entries]
-    total = f" About {sum(minutes)} minutes in all." if None not in minutes else ""
+    minutes = [re.search(r"(\d+) minutes", e.time) for e in entries]
+    total = f" About {sum(int(m[1]) for m in minutes)} minutes in all." if all(minutes) else ""
     cells = [
         new_markdown_cell(
             f"# {COURSE_TITLE}\n\n{len(entries)} notebooks, to work through in order.{total} Each page is a notebook"
@@ -96,15 +92,11 @@ def index_notebook(entries: list[Entry], glossary: bool = False) -> nbformat.Not
             + (f" The [glossary]({GLOSSARY}) defines the course's terms." if glossary else "")
         )
     ]
-    for entry in entries:
-        cells.append(
-            new_markdown_cell(
-                f"## [{entry.label}]({entry.href})\n\n**You will learn to**\n{entry.goals}\n\n**Time:** {entry.time}"
-            )
-        )
-    nb = new_notebook(cells=cells)
-    nb.metadata["title"] = COURSE_TITLE
-    return nb
+    cells += [
+        new_markdown_cell(f"## [{e.label}]({e.href})\n\n**You will learn to**\n{e.goals}\n\n**Time:** {e.time}")
+        for e in entries
+    ]
+    return new_notebook(cells=cells, metadata={"title": COURSE_TITLE})
 
 
 def build_site(folder: Path, source: Path = SOURCE) -> list[Path]:
@@ -114,31 +106,20 @@ def build_site(folder: Path, source: Path = SOURCE) -> list[Path]:
         raise FileNotFoundError(f"no course notebooks (NN_name.ipynb) in {source}")
     notebooks = [nbformat.read(path, as_version=4) for path in paths]
     entries = [read_entry(path, nb) for path, nb in zip(paths, notebooks, strict=True)]
-    html = exporter()
     pages: dict[str, str] = {}
     for i, (entry, nb) in enumerate(zip(entries, notebooks, strict=True)):
-        nb = copy.deepcopy(nb)
         nb.metadata["title"] = entry.label  # the page's <title>
-        nb.cells[0].source = COLAB_BADGE.sub(r"[\1](\2)", nb.cells[0].source)
+        nb.cells[0].source = BADGE.sub(r"[Open in Colab](\1)", nb.cells[0].source)  # its image would be loaded
         for cell in nb.cells:
             if cell.cell_type == "markdown":
                 cell.source = site_links(cell.source)
-        course = {
-            "index": INDEX,
-            "is_index": False,
-            "previous": link(entries[i - 1] if i > 0 else None),
-            "next": link(entries[i + 1] if i + 1 < len(entries) else None),
-        }
-        pages[entry.href], _ = html.from_notebook_node(nb, resources={"course": course})
-    index_course = {"index": INDEX, "is_index": True, "previous": None, "next": link(entries[0])}
+        after = entries[i + 1] if i + 1 < len(entries) else None
+        pages[entry.href] = page(nb, entries[i - 1] if i else None, after)
     glossary = source.parent / "docs" / "glossary.md"
-    index = index_notebook(entries, glossary.exists())
-    pages[INDEX], _ = html.from_notebook_node(index, resources={"course": index_course})
+    pages[INDEX] = page(index_notebook(entries, glossary.exists()), None, entries[0], is_index=True)
     if glossary.exists():
-        nb = new_notebook(cells=[new_markdown_cell(site_links(glossary.read_text(encoding="utf-8")))])
-        nb.metadata["title"] = "Glossary"
-        glossary_course = {"index": INDEX, "is_index": False, "previous": None, "next": None}
-        pages[GLOSSARY], _ = html.from_notebook_node(nb, resources={"course": glossary_course})
+        text = site_links(glossary.read_text(encoding="utf-8"))
+        pages[GLOSSARY] = page(new_notebook(cells=[new_markdown_cell(text)], metadata={"title": "Glossary"}))
     return write_files({folder / name: body for name, body in pages.items()}, folder.glob("[0-9][0-9]_*.html"))
 
 

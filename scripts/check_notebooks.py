@@ -1,12 +1,9 @@
 """The notebooks' rulebook: stored clean, so that a re-run changes only what really changed, and built the course's way.
 
-Each rule below is one function that returns the problems it finds in one notebook (most read it parsed, a few
-its text); the policy they enforce, and why, is in CONTRIBUTING.md ("Notebook conventions", "Notebook diffs").
-nb-clean, the well-kept tool for notebook hygiene, checks the cell metadata; the course's own code checks
-what nb-clean cannot express (which notebook and output metadata may stay, execution in order) and the
-course's structure.
-`make lint`, tests/test_notebooks.py and the site (scripts/build_site.py) all read these rules. Exit status 1 and one
-line per problem (notebook, cell, what is wrong, what to do) when any rule fails.
+Each rule is a function returning the problems it finds in one notebook; the policy and its reasons are in
+CONTRIBUTING.md ("Notebook conventions", "Notebook diffs"). nb-clean checks the cell metadata; our code checks
+what it cannot express (notebook and output metadata, execution in order) and the course's structure. Exit
+status 1 and one line per problem (notebook, cell, what is wrong, what to do) when any rule fails.
 """
 
 from __future__ import annotations
@@ -64,6 +61,13 @@ def code_cells(nb: dict) -> Iterator[tuple[str, dict]]:
             yield cell_name(i, cell), cell
 
 
+def outputs(nb: dict) -> Iterator[tuple[str, dict]]:
+    """Every output of the code cells, with its cell's name."""
+    for name, cell in code_cells(nb):
+        for output in cell["outputs"]:
+            yield name, output
+
+
 def output_texts(output: dict) -> Iterator[str]:
     """Every text an output holds (stream text, traceback, text-like MIME data), images left out."""
     if output.get("text"):
@@ -115,14 +119,11 @@ def alt_text(output: dict) -> str | None:
 
 def extra_output_metadata(output: dict) -> list[str]:
     """An output's metadata beyond a PNG's text alternative, the only output metadata stored."""
-    allowed = {"image/png": {ALT_TEXT}} if "image/png" in output.get("data", {}) else {}
-    extra = []
-    for key, value in output.get("metadata", {}).items():
-        if key not in allowed or not isinstance(value, dict):
-            extra.append(key)
-        else:
-            extra += [f"{key}.{inner}" for inner in value if inner not in allowed[key]]
-    return sorted(extra)
+    metadata = dict(output.get("metadata", {}))
+    png = metadata.pop("image/png", {}) if "image/png" in output.get("data", {}) else {}
+    if not isinstance(png, dict):
+        return sorted([*metadata, "image/png"])
+    return sorted([*metadata, *(f"image/png.{key}" for key in png if key != ALT_TEXT)])
 
 
 def check_clean(raw: str) -> list[Problem]:
@@ -145,17 +146,14 @@ def check_clean(raw: str) -> list[Problem]:
 def check_metadata(nb: dict) -> list[Problem]:
     """No volatile or personal metadata: widget state, scroll state, output metadata but a figure's text alternative."""
     problems = []
-    extra = set(nb.get("metadata", {})) - NOTEBOOK_METADATA
-    if extra:
-        problems.append(Problem("metadata", "metadata", f"remove notebook metadata {sorted(extra)}"))
+    if extra := sorted(set(nb.get("metadata", {})) - NOTEBOOK_METADATA):
+        problems.append(Problem("metadata", "metadata", f"remove notebook metadata {extra}"))
     for i, cell in enumerate(nb["cells"]):
-        extra = set(cell.get("metadata", {}).get("jupyter", {})) - JUPYTER_CELL_METADATA
-        if extra:
-            extra = [f"jupyter.{key}" for key in sorted(extra)]
+        jupyter = cell.get("metadata", {}).get("jupyter", {})
+        if extra := [f"jupyter.{key}" for key in sorted(jupyter) if key not in JUPYTER_CELL_METADATA]:
             problems.append(Problem("metadata", cell_name(i, cell), f"remove cell metadata {extra}"))
         for output in cell.get("outputs", []):
-            extra = extra_output_metadata(output)
-            if extra:
+            if extra := extra_output_metadata(output):
                 problems.append(Problem("metadata", cell_name(i, cell), f"remove output metadata {extra}"))
     return problems
 
@@ -166,8 +164,7 @@ def check_figures(nb: dict) -> list[Problem]:
               "helpers.show_figure(fig, alt=...) saying what it shows and its point")  # fmt: skip
     return [
         Problem("figures", name, advice)
-        for name, cell in code_cells(nb)
-        for output in cell["outputs"]
+        for name, output in outputs(nb)
         if "image/png" in output.get("data", {}) and not (alt_text(output) or "").strip()
     ]
 
@@ -189,14 +186,12 @@ def check_execution(nb: dict) -> list[Problem]:
 def check_errors(nb: dict) -> list[Problem]:
     """No error and no stderr stored (log lines and warnings belong in no notebook)."""
     problems = []
-    for name, cell in code_cells(nb):
-        for output in cell["outputs"]:
-            if output["output_type"] == "error":
-                problems.append(Problem("errors", name, f"an error is stored ({output.get('ename')}); fix the cell"))
-            elif output.get("name") == "stderr":
-                text = "".join(output.get("text", "")).strip().splitlines()
-                first = text[0][:80] if text else ""
-                problems.append(Problem("errors", name, f"stderr is stored ({first!r}); silence or fix its source"))
+    for name, output in outputs(nb):
+        if output["output_type"] == "error":
+            problems.append(Problem("errors", name, f"an error is stored ({output.get('ename')}); fix the cell"))
+        elif output.get("name") == "stderr":
+            first = ("".join(output.get("text", "")).strip().splitlines() or [""])[0][:80]
+            problems.append(Problem("errors", name, f"stderr is stored ({first!r}); silence or fix its source"))
     return problems
 
 
@@ -218,8 +213,7 @@ def _outputs_matching(nb: dict, pattern: re.Pattern, rule: str, advice: str) -> 
     """One problem per code cell whose outputs match `pattern`, quoting the first match."""
     problems = []
     for name, cell in code_cells(nb):
-        found = next((m[0] for o in cell["outputs"] for t in output_texts(o) if (m := pattern.search(t))), None)
-        if found:
+        if found := next((m[0] for o in cell["outputs"] for t in output_texts(o) if (m := pattern.search(t))), None):
             problems.append(Problem(rule, name, advice.format(found=found)))
     return problems
 
@@ -239,45 +233,34 @@ def check_durations(nb: dict) -> list[Problem]:
 def check_images(nb: dict) -> list[Problem]:
     """Images are PNG (binary, so a diff shows only that it changed) and each under MAX_PNG_BYTES."""
     problems = []
-    for name, cell in code_cells(nb):
-        for output in cell["outputs"]:
-            for mime, value in output.get("data", {}).items():
-                if mime.startswith("image/") and mime != "image/png":
-                    problems.append(Problem("images", name, f"{mime} output; show figures as PNG"))
-                elif mime == "image/png":
-                    png = base64.b64decode("".join(value))
-                    if not png.startswith(b"\x89PNG"):
-                        problems.append(Problem("images", name, "image/png output is not a PNG"))
-                    elif len(png) > MAX_PNG_BYTES:
-                        size = f"PNG of {len(png) / 1000:.0f} kB (limit {MAX_PNG_BYTES / 1000:.0f} kB)"
-                        problems.append(Problem("images", name, f"{size}; make the figure smaller or show less"))
+    for name, output in outputs(nb):
+        for mime, value in output.get("data", {}).items():
+            png = base64.b64decode("".join(value)) if mime == "image/png" else b""
+            if mime.startswith("image/") and mime != "image/png":
+                problems.append(Problem("images", name, f"{mime} output; show figures as PNG"))
+            elif mime == "image/png" and not png.startswith(b"\x89PNG"):
+                problems.append(Problem("images", name, "image/png output is not a PNG"))
+            elif len(png) > MAX_PNG_BYTES:
+                size = f"PNG of {len(png) / 1000:.0f} kB (limit {MAX_PNG_BYTES / 1000:.0f} kB)"
+                problems.append(Problem("images", name, f"{size}; make the figure smaller or show less"))
     return problems
 
 
 def check_widgets(nb: dict) -> list[Problem]:
     """No widget views: each stores a model id that changes on every run, and its state is not stored."""
-    return [
-        Problem("widgets", name, "a widget view is stored (its model id changes on every run); clear that output")
-        for name, cell in code_cells(nb)
-        if any(WIDGET_VIEW in output.get("data", {}) for output in cell["outputs"])
-    ]
+    advice = "a widget view is stored (its model id changes on every run); clear that output"
+    return [Problem("widgets", name, advice) for name, output in outputs(nb) if WIDGET_VIEW in output.get("data", {})]
 
 
 def check_solutions(nb: dict) -> list[Problem]:
-    """Solutions are collapsed in JupyterLab, so a reader tries first: the source of every solution cell
-    (`jupyter.source_hidden`), and the outputs of every solution code cell (`jupyter.outputs_hidden`),
-    which show the answer even under a collapsed source."""
+    """Solutions are collapsed in JupyterLab, so a reader tries first: the source of every solution cell, and the
+    outputs of every solution code cell, which show the answer even under a collapsed source."""
     problems = []
     for i, cell in enumerate(nb["cells"]):
-        meta = cell.get("metadata", {})
-        if "solution" not in meta.get("tags", []):
-            continue
-        hidden = meta.get("jupyter", {})
         needed = ["source_hidden"] + (["outputs_hidden"] if cell["cell_type"] == "code" else [])
-        missing = [key for key in needed if hidden.get(key) is not True]
-        if missing:
-            wanted = ", ".join(f'"{key}": true' for key in needed)
-            advice = f'a solution cell must have "jupyter": {{{wanted}}}'
+        hidden = cell.get("metadata", {}).get("jupyter", {})
+        if "solution" in tags(cell) and any(hidden.get(key) is not True for key in needed):
+            advice = 'a solution cell must have "jupyter": {' + ", ".join(f'"{key}": true' for key in needed) + "}"
             problems.append(Problem("solutions", cell_name(i, cell), advice))
     return problems
 

@@ -1,25 +1,14 @@
 """The compatibility run (`make test-compat`): every notebook, alone, in environments the course did not build.
 
-Each environment is a virtualenv made with a Python found on this machine (PATH or pyenv), with
-packages installed as another platform would have them: "colab" is Colab's published runtime,
-"lowest" the lowest version of each of the helpers' requirements in pyproject.toml, on the oldest
-Python they allow. Environments are cached in $MNIST_COURSE_COMPAT_CACHE (default
-~/.cache/mnist-course/compat) and remade only when their specification changes.
-
-In each environment every notebook is copied alone into an empty folder (no checkout beside it, as
-in Colab) and run top to bottom by nbclient with that environment's plain `python3` kernel. Its own
-first cell installs the helpers from $MNIST_COURSE_REPO, which this script points at a clone of
-this checkout's HEAD (commit first). The run fails if a cell fails or if any package that was
-there before the notebook changed version; after each notebook, what its first cell installed is
-uninstalled again, so that the next notebook starts as on a fresh Colab machine. A cell that shows
-a traceback counts as failed even when the run went on (IPython shows an error raised while
-displaying a result, e.g. a widget's, and carries on). Each executed notebook is kept in the
-cache's executed/ folder.
-
-Unlike Colab, nothing is downloaded from the internet: MNIST comes from the Keras cache
-(~/.keras/datasets/mnist.npz in a home folder of the run's own), seeded with the checkout's
-verified copy, where Colab's Keras download would put it. The notebook's `load_mnist` then finds it
-there, verifies it and caches it beside the notebook (./data), as in Colab.
+"colab" is Colab's published runtime, "lowest" the lower bound of each of the helpers' requirements on the
+oldest Python they allow: virtualenvs made with Pythons found here (PATH or pyenv), cached in
+$MNIST_COURSE_COMPAT_CACHE (default ~/.cache/mnist-course/compat) and remade when their specification changes.
+Each notebook is copied alone into an empty folder (as in Colab) and run by nbclient in the plain `python3`
+kernel; its first cell installs the helpers from $MNIST_COURSE_REPO, here a clone of HEAD (commit first). It
+fails if a cell fails or shows a traceback (IPython carries on after an error raised while displaying), or if a
+package that was there changes version; what it installed is then uninstalled, as on a fresh Colab machine.
+MNIST comes from the Keras cache of a home of the run's own, seeded with the checkout's verified copy: nothing
+is downloaded. Executed notebooks are kept in the cache's executed/ folder.
 """
 
 from __future__ import annotations
@@ -36,6 +25,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 from nbclient import NotebookClient
@@ -58,7 +48,6 @@ class Environment:
     name: str
     python: str  # "3.13"
     requirements: list[str]
-    why: str
     times: dict[str, float] = field(default_factory=dict)
 
     def key(self) -> str:
@@ -91,14 +80,13 @@ def oldest_python() -> str:
 
 
 ENVIRONMENTS = {
-    "colab": lambda: Environment("colab", "3.13", COLAB, "Colab's runtime"),
-    "lowest": lambda: Environment("lowest", oldest_python(), lowest_requirements(), "the ranges' lower bounds"),
+    "colab": lambda: Environment("colab", "3.13", COLAB),  # Colab's runtime
+    "lowest": lambda: Environment("lowest", oldest_python(), lowest_requirements()),  # the ranges' lower bounds
 }
 
 
 def pyenv_roots() -> list[Path]:
-    """Where pyenv may keep its Pythons: $PYENV_ROOT, ~/.pyenv, and the root of a pyenv on PATH (its bin/ or
-    shims/), which is found even when HOME is another folder, as in a CI run with an empty HOME."""
+    """Where pyenv may keep its Pythons: $PYENV_ROOT, ~/.pyenv, and a pyenv on PATH (found when HOME is elsewhere)."""
     roots = [Path(os.environ["PYENV_ROOT"])] if os.environ.get("PYENV_ROOT") else []
     roots.append(Path.home() / ".pyenv")
     for folder in os.environ.get("PATH", "").split(os.pathsep):
@@ -178,10 +166,9 @@ def run_notebook(env: Environment, venv: Path, notebook: Path, work: Path, repo:
     folder.mkdir(parents=True)
     shutil.copy(notebook, folder / notebook.name)
     before = freeze(venv)
-    home = work / "home"
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("MNIST_COURSE_", "PYTHON", "JUPYTER"))}
     environ |= {
-        "HOME": str(home),
+        "HOME": str(work / "home"),
         "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "JUPYTER_PATH": str(kernel_dir(venv, work / "jupyter")),
         "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip")),
@@ -189,26 +176,20 @@ def run_notebook(env: Environment, venv: Path, notebook: Path, work: Path, repo:
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # ipykernel's debugger would warn on every start
     }
     nb = nbformat.read(folder / notebook.name, as_version=4)
-    problems, saved = [], dict(os.environ)
-    started = time.monotonic()
+    problems, started = [], time.monotonic()
     try:
-        os.environ.clear()
-        os.environ.update(environ)  # the kernel inherits this process's environment
-        client = NotebookClient(
-            nb, kernel_name="python3", timeout=CELL_TIMEOUT, resources={"metadata": {"path": str(folder)}}
-        )
-        client.execute()
+        with mock.patch.dict(os.environ, environ, clear=True):  # the kernel inherits this process's environment
+            NotebookClient(
+                nb, kernel_name="python3", timeout=CELL_TIMEOUT, resources={"metadata": {"path": str(folder)}}
+            ).execute()
     except Exception as err:  # noqa: BLE001 - a failing cell, a dead kernel or a timeout: report and go on
         problems.append(f"{type(err).__name__}: {str(err).strip()[-1500:]}")
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
         env.times[notebook.name] = time.monotonic() - started
         nbformat.write(nb, logs / f"{env.name}-{notebook.name}")
-    for cell in nb.cells:  # a traceback that did not stop the run (e.g. raised while displaying a result)
-        for output in cell.get("outputs", []):
-            if output.output_type == "error" and not problems:
-                problems.append(f"cell {cell.get('id')} shows {output.ename}: {output.evalue}")
+    shown = [f"cell {c.get('id')} shows {o.ename}: {o.evalue}" for c in nb.cells for o in c.get("outputs", [])
+             if o.output_type == "error"]  # fmt: skip
+    problems = problems or shown[:1]  # a traceback that did not stop the run (e.g. raised while displaying a result)
     after = freeze(venv)
     for name, version in sorted(before.items()):
         if after.get(name) != version:
@@ -232,9 +213,8 @@ def main(args: list[str]) -> int:
         parser.error("no such environment or notebook")
     envs = [ENVIRONMENTS[name]() for name in (names or ENVIRONMENTS)]
     cache = Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "mnist-course" / "compat")).expanduser()
-    cache.mkdir(parents=True, exist_ok=True)
     logs = cache / "executed"
-    logs.mkdir(exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)
     pythons = find_pythons()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mnist-compat-") as tmp:
@@ -264,16 +244,11 @@ def main(args: list[str]) -> int:
     print("|---" * (len(tested) + 1) + "|")
     for notebook in notebooks:
         print(f"| {notebook.name} | " + " | ".join(f"{e.times[notebook.name]:.0f}" for e in tested) + " |")
-    used = {e.python for e in tested}
-    for version in sorted(set(pythons) | {e.python for e in envs}, key=lambda v: int(v.split(".")[1])):
-        if version in used:
-            continue
-        if version not in pythons:
-            print(f"Python {version}: not tested (not on this machine)")
-        elif int(version.split(".")[1]) < int(oldest_python().split(".")[1]):
-            print(f"Python {version}: not tested (the course needs {project()['requires-python']})")
-        elif int(version.split(".")[1]) >= 11:
-            print(f"Python {version}: not tested (no environment here uses it)")
+    oldest = int(oldest_python().split(".")[1])
+    for version in sorted(set(pythons) - {e.python for e in tested}, key=lambda v: int(v.split(".")[1])):
+        too_old = int(version.split(".")[1]) < oldest
+        why = f"the course needs {project()['requires-python']}" if too_old else "no environment here uses it"
+        print(f"Python {version}: not tested ({why})")
     if failures or not tested:
         print("\n".join(["", "FAILED:", *failures] if failures else ["", "FAILED: no environment could be tested"]))
         return 1

@@ -1,18 +1,13 @@
-"""Make the example pictures for notebook 08: restyled MNIST test digits, and digits drawn with strokes.
+"""Make notebook 08's example pictures (`make examples`; the same files on every run).
 
-Each picture in notebooks/examples/ is one MNIST test digit, enlarged and restyled (dark ink on
-paper, coloured pen and paper, off-centre on a wide page, a transparent background, chalk on a
-board, a thick marker, a faint pencil), so its true label is known. The pictures in
-notebooks/examples/drawn/ are made from no MNIST image at all: each digit is a few pen strokes,
-written as a hand would (points along lines and arcs, with some wobble, slant and size of each
-writer), rendered by the drawing pad's own renderer. notebooks/examples/not_digits/ holds letters
-and shapes drawn the same way, which are no digit at all. Run `make examples` to remake the three
-sets; the output is the same on every run.
+notebooks/examples/: MNIST test digits, so their labels are known, enlarged and restyled (ink on paper, coloured
+pen, off-centre, transparent, chalk, marker, pencil). drawn/: digits from no MNIST image, each a few pen strokes
+written as a hand would (wobble, slant and size of two writers) and rendered by the drawing pad's renderer.
+not_digits/: letters and shapes drawn the same way.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import itertools
 import sys
@@ -20,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from PIL import Image, ImageFilter
 
 from helpers.data import load_mnist
@@ -44,12 +40,6 @@ def _paint(ink: np.ndarray, paper: tuple[int, ...], pen: tuple[int, ...]) -> Ima
     return Image.fromarray(np.round(pixels).astype(np.uint8).squeeze())
 
 
-def _place(ink: np.ndarray, height: int, width: int, top: int, left: int) -> np.ndarray:
-    page = np.zeros((height, width), np.float32)
-    page[top : top + ink.shape[0], left : left + ink.shape[1]] = ink
-    return page
-
-
 def paper(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     """Black ink on white paper, ten times MNIST's size (grayscale)."""
     return _paint(_enlarge(digit, 280), (250,), (15,))
@@ -62,7 +52,8 @@ def blue_pen(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
 
 def off_centre(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     """A small digit in the top-left part of a wide page (RGB)."""
-    page = _place(_enlarge(digit, 112), 300, 420, int(rng.integers(10, 60)), int(rng.integers(10, 80)))
+    page, top, left = np.zeros((300, 420), np.float32), int(rng.integers(10, 60)), int(rng.integers(10, 80))
+    page[top : top + 112, left : left + 112] = _enlarge(digit, 112)
     return _paint(page, (240, 240, 235), (40, 40, 40))
 
 
@@ -91,13 +82,7 @@ def pencil(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
 
 
 STYLES: dict[str, Callable[[np.ndarray, np.random.Generator], Image.Image]] = {
-    "paper": paper,
-    "blue_pen": blue_pen,
-    "off_centre": off_centre,
-    "transparent": transparent,
-    "chalk": chalk,
-    "marker": marker,
-    "pencil": pencil,
+    style.__name__: style for style in (paper, blue_pen, off_centre, transparent, chalk, marker, pencil)
 }
 
 
@@ -176,50 +161,30 @@ def png_bytes(image: Image.Image) -> bytes:
 
 
 def main(args: list[str]) -> int:
-    """Write one picture per digit 0-9 (styles in turn) and `labels.csv` with the truth."""
+    """Write one picture per digit 0-9 (styles in turn), the drawn digits and shapes, and each folder's labels.csv."""
     argument_parser(__spec__.name, __doc__).parse_args(args)
     _, (x_test, y_test) = load_mnist(quiet=True)
     rng = np.random.default_rng(7)
-    names = list(STYLES)
     files: dict[Path, str | bytes] = {}
-    rows = []
-    for digit in range(10):
+    tables: dict[Path, list[dict]] = {OUT: [], OUT / DRAWN: [], OUT / NOT_DIGITS: []}
+    for digit, style in zip(range(10), itertools.cycle(STYLES), strict=False):
         index = int(np.flatnonzero(y_test == digit)[0])  # the first test image of each digit
-        style = names[digit % len(names)]
-        name = f"{digit}_{style}.png"
-        files[OUT / name] = png_bytes(STYLES[style](x_test[index], rng))
-        rows.append({"file": name, "label": digit, "style": style, "mnist_test_index": index})
-    drawn_rows = []
-    for writer in WRITERS:
-        for digit in range(10):
-            name = f"{digit}_{writer}.png"
-            files[OUT / DRAWN / name] = png_bytes(drawn(STROKES[digit], writer, rng))
-            drawn_rows.append({"file": name, "label": digit, "writer": writer})
-    shape_rows = []
-    for writer in WRITERS:
-        for shape, strokes in SHAPES.items():
-            name = f"{shape}_{writer}.png"
-            files[OUT / NOT_DIGITS / name] = png_bytes(drawn(strokes, writer, rng))
-            shape_rows.append({"file": name, "shape": shape, "writer": writer})
-    tables = {
-        OUT / "labels.csv": rows,
-        OUT / DRAWN / "labels.csv": drawn_rows,
-        OUT / NOT_DIGITS / "labels.csv": shape_rows,
+        files[OUT / f"{digit}_{style}.png"] = png_bytes(STYLES[style](x_test[index], rng))
+        tables[OUT].append({"file": f"{digit}_{style}.png", "label": digit, "style": style, "mnist_test_index": index})
+    for folder, key, drawings in ((DRAWN, "label", STROKES), (NOT_DIGITS, "shape", SHAPES)):
+        for writer, (name, strokes) in itertools.product(WRITERS, drawings.items()):
+            files[OUT / folder / f"{name}_{writer}.png"] = png_bytes(drawn(strokes, writer, rng))
+            tables[OUT / folder].append({"file": f"{name}_{writer}.png", key: name, "writer": writer})
+    tables_csv = {
+        folder / "labels.csv": pd.DataFrame(rows).to_csv(index=False, lineterminator="\n")
+        for folder, rows in tables.items()
     }
-    write_files(files | {path: csv_text(table) for path, table in tables.items()})
+    write_files(files | tables_csv)
     shown = OUT.relative_to(OUT.parents[1])
-    print(f"wrote {len(rows)} pictures to {shown}, {len(drawn_rows)} drawn digits to {shown / DRAWN}", end=" ")
-    print(f"and {len(shape_rows)} letters and shapes to {shown / NOT_DIGITS}")
+    pictures, digits, shapes = (len(rows) for rows in tables.values())
+    print(f"wrote {pictures} pictures to {shown}, {digits} drawn digits to {shown / DRAWN}", end=" ")
+    print(f"and {shapes} letters and shapes to {shown / NOT_DIGITS}")
     return 0
-
-
-def csv_text(rows: list[dict]) -> str:
-    """The rows as CSV with a header."""
-    table = io.StringIO()
-    writer = csv.DictWriter(table, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return table.getvalue()
 
 
 if __name__ == "__main__":

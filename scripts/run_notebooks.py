@@ -1,8 +1,7 @@
-"""Execute the course notebooks in order, in place, and export the figures the README shows.
+"""Execute the course notebooks in order, in place, and export the figures the README shows (`make run`).
 
-Each notebook runs in a fresh `mnist-course` kernel with the notebooks folder as its working
-directory. Its file is replaced only once it has run to the end: a failed or interrupted run
-leaves the stored notebook as it was. A cell tagged `export-figure=NAME` has its image saved to
+Each runs in a fresh `mnist-course` kernel in the notebooks folder and is replaced only once it ran to the end
+(a failed or interrupted run leaves it as it was). A cell tagged `export-figure=NAME` has its image saved to
 docs/images/NAME.png.
 """
 
@@ -27,28 +26,17 @@ TAG = "export-figure="
 def execute(path: Path) -> nbformat.NotebookNode:
     """Run a notebook top to bottom in a fresh kernel and return it with its new outputs."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=1800,
-        kernel_name=KERNEL,
-        record_timing=False,
-        coalesce_streams=True,  # one stream output per cell and stream, however the kernel chunked it
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute()
-    drop_widget_state(nb)
-    return nb
-
-
-def drop_widget_state(nb: nbformat.NotebookNode) -> None:
-    """Keep widgets out of stored notebooks: their state and ids change every run; a live kernel recreates them.
-
-    A widget's output keeps its text/plain form, which a static copy shows in its place.
-    """
+    resources = {"metadata": {"path": str(path.parent)}}
+    # coalesce_streams: one stream output per cell and stream, however the kernel chunked it
+    NotebookClient(
+        nb, timeout=1800, kernel_name=KERNEL, record_timing=False, coalesce_streams=True, resources=resources
+    ).execute()
+    # No widget state or views: their ids change every run and a live kernel recreates them; the text/plain stays.
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             output.get("data", {}).pop(WIDGET_VIEW, None)
+    return nb
 
 
 def export_figures(nb: nbformat.NotebookNode) -> list[Path]:

@@ -1,17 +1,11 @@
 """Keep every notebook ready for Colab, all from the one repository address in pyproject.toml (`make colab`).
 
-For each notebook `notebooks/NN_*.ipynb` it writes:
-- the kernel `python3` ("Python 3"), which Colab and every Jupyter know (`make lab`, `make run` and
-  `make test` still run the course's own kernel: `helpers.kernel` registers it under that name too);
-- the set-up block at the top of its first code cell: where `helpers` cannot be imported (Colab, or a
-  notebook opened without the checkout), it installs them from the repository and says so in one line;
-  elsewhere it does nothing and prints nothing, so the stored outputs stay as they are;
-- an "Open in Colab" badge under its title, the same badge in the README's table of notebooks, and
-  the address in the README's `git clone` commands
-  (each page of the site shows it too, as a link styled as a badge: scripts/build_site.py).
-
-Run it again after adding, renaming or renumbering a notebook, or after changing the address;
-`--check` changes nothing and fails if anything is out of step (tests/test_colab.py runs it).
+For each notebook it writes the kernel `python3` ("Python 3"), which Colab and every Jupyter know (the course
+registers its own kernel under that name too); the set-up block atop its first code cell, which installs the
+helpers from the repository where they cannot be imported (Colab) and elsewhere does nothing and prints
+nothing; and an "Open in Colab" badge under its title. In the README: the same badges in the table of
+notebooks and the address in the `git clone` commands. Run it after adding, renaming or renumbering a
+notebook, or after changing the address; `--check` changes nothing and fails if anything is out of step.
 """
 
 from __future__ import annotations
@@ -28,7 +22,8 @@ README = ROOT / "README.md"
 REPO_ENV = "MNIST_COURSE_REPO"
 BRANCH = "main"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
-BADGE = re.compile(r"\[!\[Open in Colab\]\([^)]*\)\]\([^)]*\)")
+BADGE = re.compile(r"\[!\[Open in Colab\]\([^)]*\)\]\(([^)]*)\)")  # the site shows it as a link (build_site.py)
+README_ROW = re.compile(r"^(\| \[[^]]+\]\((notebooks/\d\d_[^)]+\.ipynb)\))(?: \[!\[Open in Colab\][^|]*)? \|", re.M)
 SETUP_FIRST_LINE = "# Course set-up (written by `make colab`)"
 SETUP_LAST_LINE = "# End of the course set-up."
 SETUP = """\
@@ -103,12 +98,7 @@ def sync_notebook(nb: nbformat.NotebookNode, repo: str, relative: str) -> nbform
 
 def sync_readme(text: str, repo: str) -> str:
     """The README's table of notebooks with a badge after each notebook's link, and its `git clone` lines."""
-
-    def row(m: re.Match) -> str:
-        return f"{m[1]} {badge(repo, m[2])} |"
-
-    text = re.sub(r"^(\| \[[^]]+\]\((notebooks/\d\d_[^)]+\.ipynb)\))(?: \[!\[Open in Colab\][^|]*)? \|", row, text,
-                  flags=re.MULTILINE)  # fmt: skip
+    text = README_ROW.sub(lambda m: f"{m[1]} {badge(repo, m[2])} |", text)
     return re.sub(r"^git clone \S+ mnist-course", f"git clone {repo} mnist-course", text, flags=re.MULTILINE)
 
 
@@ -117,19 +107,17 @@ def main(args: list[str]) -> int:
     parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--check", action="store_true", help="change nothing; fail if anything is out of step")
     check, repo, stale = parser.parse_args(args).check, repository(), []
-    for path in course_notebooks():
+    for path in [*course_notebooks(), README]:
         raw = path.read_text(encoding="utf-8")
-        nb = sync_notebook(nbformat.reads(raw, as_version=4), repo, path.relative_to(ROOT).as_posix())
-        text = nbformat.writes(nb) + "\n"
+        if path == README:
+            text = sync_readme(raw, repo)
+        else:
+            nb = sync_notebook(nbformat.reads(raw, as_version=4), repo, path.relative_to(ROOT).as_posix())
+            text = nbformat.writes(nb) + "\n"
         if text != raw:
             stale.append(path)
             if not check:
                 write_atomically(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
-    readme = README.read_text(encoding="utf-8")
-    if (synced := sync_readme(readme, repo)) != readme:
-        stale.append(README)
-        if not check:
-            write_atomically(README, lambda tmp: tmp.write_text(synced, encoding="utf-8"))
     for path in stale:
         print(f"{path.relative_to(ROOT)}: {'out of step; run `make colab`' if check else 'updated'}")
     return 1 if check and stale else 0

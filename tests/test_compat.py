@@ -33,10 +33,10 @@ def test_colab_environment_is_the_published_runtime_and_its_packages_are_watched
 
 
 def test_an_environment_is_rebuilt_when_its_specification_changes() -> None:
-    a = compat.Environment("x", "3.11", ["numpy==2.0.2"], "")
-    assert a.key() == compat.Environment("x", "3.11", ["numpy==2.0.2"], "").key()
-    assert a.key() != compat.Environment("x", "3.11", ["numpy==2.1.0"], "").key()
-    assert a.key() != compat.Environment("x", "3.12", ["numpy==2.0.2"], "").key()
+    a = compat.Environment("x", "3.11", ["numpy==2.0.2"])
+    assert a.key() == compat.Environment("x", "3.11", ["numpy==2.0.2"]).key()
+    assert a.key() != compat.Environment("x", "3.11", ["numpy==2.1.0"]).key()
+    assert a.key() != compat.Environment("x", "3.12", ["numpy==2.0.2"]).key()
 
 
 def test_pyenv_is_found_from_path_when_home_is_elsewhere(tmp_path: Path, monkeypatch) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import builtins
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
 
 from scripts import make_student_copies as student
@@ -28,6 +31,75 @@ def output_text(cell: dict) -> str:
     return "".join(
         "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", [])
     )
+
+
+def parse(code: str) -> ast.Module | None:
+    """A code cell as a syntax tree (IPython magics translated first), or None if it cannot be parsed."""
+    try:
+        return ast.parse(TransformerManager().transform_cell(code))
+    except SyntaxError:
+        return None
+
+
+def root_name(node: ast.expr) -> str | None:
+    """`x` for `x`, `x.a.b`, `x[0]` or `x.f(...)[1]`: the name whose object an expression reaches into."""
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def changed_by(tree: ast.Module) -> set[str]:
+    """The names a cell binds (assignment, def, class, import) or reaches into (`x.sort()`, `x[0] = 1`, `x.a`).
+
+    A name it only calls or passes on (`check(...)`, `f(answer)`) keeps its binding and its object.
+    """
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            names.add(node.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {alias.asname or alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Attribute | ast.Subscript) and (name := root_name(node)):
+            names.add(name)
+    return names - set(dir(builtins))
+
+
+def read_before_bound(tree: ast.Module) -> set[str]:
+    """The names a cell reads before its own top-level statements bind them: the values it takes from earlier cells."""
+    bound: set[str] = set()
+    free: set[str] = set()
+    for statement in tree.body:
+        loads = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        free |= loads - bound
+        bound |= changed_by(ast.Module(body=[statement], type_ignores=[])) - loads
+    return free - set(dir(builtins))
+
+
+def cells_after_solutions(nb: nbformat.NotebookNode) -> list[str]:
+    """The code cells a student copy keeps that read a name a removed solution cell before them changed.
+
+    Everything else a copy runs is the original's code in the original's order, and without the
+    solutions' code in between it sees the same names and values: running the original (nbval)
+    runs it. These cells may see other values, or none, in a copy: only they need the copy run.
+    """
+    from_solutions: set[str] = set()
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        tree = parse(cell.source)
+        if student.SOLUTION in tags(cell):
+            from_solutions |= changed_by(tree) if tree is not None else {"*"}
+            continue
+        if not from_solutions:
+            continue
+        reads = read_before_bound(tree) if tree is not None else None
+        if reads is None or "*" in from_solutions or reads & from_solutions:
+            shared = "cannot be parsed" if reads is None else ", ".join(sorted(reads & from_solutions)) or "everything"
+            found.append(f"cell {i + 1} ({cell.get('id')}): {shared}")
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +165,7 @@ def test_copy_runs_top_to_bottom(path: Path, copies: dict[str, Path], models_dir
     cells (the test above); nbval has run all of it in the original. Only a kept cell that reads a name a
     removed solution changed can behave otherwise, so a copy is run (in student/notebooks, in the course
     kernel) only if it has one."""
-    if not student.cells_after_solutions(nbformat.read(path, as_version=4)):
+    if not cells_after_solutions(nbformat.read(path, as_version=4)):
         return  # nothing in the copy can run differently from the original nbval ran
     copy = copies[path.name]
     nb = nbformat.read(copy, as_version=4)
@@ -123,16 +195,16 @@ def test_cells_that_may_run_differently_in_a_copy_are_found() -> None:
         ("exercise", "print(x.sum())"),  # the solution changed x in place
         ("exercise", "if x ("),  # cannot be read: run the copy to be sure
     )
-    found = student.cells_after_solutions(nb)
+    found = cells_after_solutions(nb)
     assert [line.split(":")[0] for line in found] == [f"cell {i + 1} ({nb.cells[i].id})" for i in (4, 5, 6)]
     assert found[0].endswith("answer") and found[1].endswith(": x") and found[2].endswith("cannot be parsed")
-    assert student.cells_after_solutions(notebook_of(("", "x = 1"), ("solution", "print(x)"))) == []
+    assert cells_after_solutions(notebook_of(("", "x = 1"), ("solution", "print(x)"))) == []
     # an exercise's starter binds its own answer, and calling check changes nothing a later cell reads
     starters = notebook_of(
         ("solution", 'answer = 3\ncheck("01.1", answer)'), ("exercise", 'answer = None\ncheck("01.2", answer)')
     )
-    assert student.cells_after_solutions(starters) == []
-    assert student.cells_after_solutions(notebook_of(("solution", "model.fit(x)"), ("exercise", "model.predict(x)")))
+    assert cells_after_solutions(starters) == []
+    assert cells_after_solutions(notebook_of(("solution", "model.fit(x)"), ("exercise", "model.predict(x)")))
 
 
 def test_copies_bring_the_notebooks_files_and_drop_stale_copies(tmp_path: Path) -> None:
