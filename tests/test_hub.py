@@ -245,11 +245,11 @@ class Hub:
 
 
 @pytest.fixture(scope="module")
-def hub() -> Iterator[Hub]:
+def hub(request: pytest.FixtureRequest) -> Iterator[Hub]:
     """A hub as `make hub` starts it, on free ports, DummyAuthenticator, state in a temporary folder; stopped after.
 
     The folder is not pytest's tmp_path: pytest deletes old ones of the same user, and another run as root
-    could delete it while the hub runs.
+    could delete it while the hub runs. It is removed, unless a test failed: then it keeps the hub's log.
     """
     if os.geteuid() != 0:
         pytest.fail("the hub's tests create users and cgroups: run them as root (make test-hub)")
@@ -280,7 +280,10 @@ def hub() -> Iterator[Hub]:
         for controller in CONTROLLERS:  # the students' cgroups went with their servers; their parent goes now
             with contextlib.suppress(OSError):
                 (CGROUPS / controller / CGROUP_PARENT).rmdir()
-        shutil.rmtree(state, ignore_errors=True)
+        if request.session.testsfailed:
+            print(f"\nThe hub's log: {log}")
+        else:
+            shutil.rmtree(state, ignore_errors=True)
 
 
 def remove_user(name: str) -> None:
@@ -466,7 +469,9 @@ def test_memory_bomb_kills_only_that_kernel(students: dict[str, Student]) -> Non
     server (same process) and ben carry on."""
     ann, ben = students["ann"], students["ben"]
     server = ann.kernel.value("__import__('os').getppid()")
-    bomb = ann.kernel.run("import numpy as np\nhog = [np.ones(2**27) for _ in range(64)]  # 64 GiB", 3 * TIMEOUT)
+    # The kill came within 12 s in most of our runs, but once after over 180 s, while the machine's load average
+    # was about 70 (the cgroup reclaiming its page cache first, we think): hence the long bound.
+    bomb = ann.kernel.run("import numpy as np\nhog = [np.ones(2**27) for _ in range(64)]  # 64 GiB", 5 * TIMEOUT)
     assert bomb.died, bomb
     ann.kernel.connect()  # the server restarted the kernel: the same kernel id, a new process
     told = ann.kernel.run("print('next cell')", 3 * TIMEOUT)
