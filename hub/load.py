@@ -969,11 +969,12 @@ def write_sweep(out: Path, runs: list[dict], max_students: int, running: bool) -
 
 
 def sweep(opts: argparse.Namespace) -> int:
-    """Both shapes, class sizes from SWEEP up to --max-students, each shape until a size is not held: bench/hub.md."""
+    """Both shapes, the sizes of --sizes (or SWEEP) up to --max-students, each until one is not held: bench/hub.md."""
     runs: list[dict] = []
     lone = None
     for shape in ("at-once", "spread"):
-        for students in (n for n in SWEEP if n <= opts.max_students and not (shape == "spread" and n == 1)):
+        sizes = opts.sizes or SWEEP
+        for students in (n for n in sizes if n <= opts.max_students and not (shape == "spread" and n == 1)):
             report = run_once(
                 opts, students, shape, lone, 8200 + 10 * len(runs), opts.out / "hub" / f"{students}-{shape}"
             )
@@ -1009,6 +1010,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cell-timeout", type=float, default=1800, help="seconds a cell may take (default 1800)")
     parser.add_argument("--deadline", type=float, help="seconds the class may take (default: from the lone student)")
     parser.add_argument("--max-students", type=int, default=100, help="sweep: the largest class tried (default 100)")
+    parser.add_argument("--sizes", type=int, nargs="+", help=f"sweep: class sizes, in order (default {SWEEP})")
     opts = parser.parse_args(argv)
     if os.geteuid() != 0:
         parser.error("the load test runs as root: its hub creates the students' users (sudo make hub-load)")
