@@ -22,7 +22,7 @@ TEST_WORKERS ?= 3
 .DEFAULT_GOAL := help
 CONDA_ENV := mnist-course
 
-.PHONY: help setup lock data run test test-pad test-compat colab lint lab examples student html browser axe bench bench-grading grade class-env hub hub-stop hub-restart hub-proxy hub-experiments test-hub hub-load bench-hub test-grading nbgrader nbgrader-env test-nbgrader clean clean-all conda-setup conda-lab
+.PHONY: help setup lock data run test test-pad test-compat colab lint lab examples student html browser axe bench bench-memory bench-grading grade class-env hub hub-stop hub-restart hub-proxy hub-experiments test-hub hub-load bench-hub test-grading nbgrader nbgrader-env test-nbgrader clean clean-all conda-setup conda-lab
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -131,6 +131,9 @@ examples: setup ## Remake notebook 08's example pictures in notebooks/examples/ 
 bench: setup ## Time the ways to train against the matmul floor, and each notebook: bench/results.md (as root, also bench-hub)
 	$(BIN)/python -m scripts.bench
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) bench-hub; else echo "note: the hub's load sweep needs root: sudo make bench-hub"; fi
+
+bench-memory: setup ## Each core notebook's kernel memory (PSS, RSS, the machine's used), 1 and 5 kernels at once: bench/memory.md
+	$(BIN)/python -m hub.memory
 
 # The class's environment (CLASS_ENV, root-owned, read-only to students): the one students' environment of the
 # hub's servers and of the grader. Outside /root (0700) and outside the checkout (which holds the solutions):

@@ -12,14 +12,16 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import os
 import pickle
+import struct
 import subprocess
 import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
 import numpy as np
 
@@ -67,8 +69,29 @@ def verify_mnist(arrays: Mapping[str, np.ndarray], source: str) -> Splits:
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
+def map_npz(f: BinaryIO) -> dict[str, np.ndarray]:
+    """The arrays of an uncompressed `.npz` (as `write_npz` saves it), memory-mapped copy-on-write.
+
+    Every kernel that loads the same file shares its pages in the page cache; writing to an array copies
+    only the pages written, in that process, and never reaches the file. Raises if a member is compressed.
+    """
+    arrays = {}
+    for info in zipfile.ZipFile(f).infolist():
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise ValueError(f"{info.filename} is compressed")
+        f.seek(info.header_offset + 26)  # a member's local header: 30 bytes, ending with its name's and extra's lengths
+        name_length, extra_length = struct.unpack("<HH", f.read(4))
+        f.seek(info.header_offset + 30 + name_length + extra_length)
+        version = np.lib.format.read_magic(f)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+        shape, fortran, dtype = read_header[version](f)
+        mapped = np.memmap(f, dtype, "c", f.tell(), shape, "F" if fortran else "C")
+        arrays[info.filename.removesuffix(".npy")] = np.asarray(mapped)  # a plain ndarray over the mapping
+    return arrays
+
+
 def read_npz(path: Path) -> Splits:
-    """Read and verify an MNIST `.npz` (the Keras layout); never unpickles."""
+    """Read and verify an MNIST `.npz` (the Keras layout), memory-mapped if uncompressed; never unpickles."""
     where = display_path(path)
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed by the `with` below; opened apart to tell "cannot open" apart
@@ -77,7 +100,10 @@ def read_npz(path: Path) -> Splits:
     with f:
         if not zipfile.is_zipfile(f):
             raise MnistDataError(f"{where} cannot be read as .npz (not a complete zip archive)")
-        f.seek(0)
+        try:
+            return verify_mnist(map_npz(f), where)
+        except Exception:  # noqa: BLE001 - compressed (Keras's own copy) or damaged: np.load reads it or says why
+            f.seek(0)
         try:
             with np.load(f, allow_pickle=False) as npz:
                 arrays = {name: npz[name] for name in npz.files}
@@ -241,10 +267,17 @@ def load_mnist(quiet: bool = False) -> Splits:
     """`(x_train, y_train), (x_test, y_test)` as uint8 arrays, like `keras.datasets.mnist.load_data()`.
 
     Prints one line saying where the data came from. A damaged cached copy is an error (with
-    the fix), never silently used or replaced.
+    the fix), never silently used or replaced; so is a missing one in a folder you cannot write (a class
+    server's shared copy). The course's cached copy is memory-mapped (`map_npz`): kernels share its pages.
     """
     cache = cache_path()
     if not cache.exists():
+        if cache.parent.is_dir() and not os.access(cache.parent, os.W_OK):
+            raise MnistDataError(
+                f"{display_path(cache.parent)} holds no copy of MNIST, and you cannot write there: ask whoever looks"
+                f" after it to run `make data` with {DATA_ENV} set to it (on a class server, `make class-env`), or"
+                f" set {DATA_ENV} to a folder of your own"
+            )
         return _fetch(cache, quiet)
     try:
         splits = read_npz(cache)

@@ -4,7 +4,8 @@ The key is a run's configuration (a small JSON-able dict), the code that produce
 (`code_fingerprint` of the run function) and the installed TensorFlow, Keras and NumPy versions;
 the value is its result (a JSON-able dict: history, accuracy, time, ...), one file per run,
 written atomically. An interrupted sweep keeps the runs it finished; a damaged or foreign file is
-never trusted, the run is simply done again.
+never trusted, the run is simply done again. On a class server, results the instructor computed once
+(`shared_experiments_dir`, read-only) are looked up before the student's own cache (`experiments_dir`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from helpers.paths import data_dir, write_atomically
+from helpers.paths import data_dir, env_dir, write_atomically
 
 Result = dict[str, Any]
+EXPERIMENTS_ENV, SHARED_ENV = "MNIST_COURSE_EXPERIMENTS", "MNIST_COURSE_SHARED_EXPERIMENTS"
 
 
 def library_versions() -> dict[str, str]:
@@ -36,8 +38,20 @@ def library_versions() -> dict[str, str]:
 
 
 def experiments_dir() -> Path:
-    """The results cache: `experiments/` in the course's data folder (`make clean` empties it)."""
-    return data_dir() / "experiments"
+    """Your results cache, where each run not found is stored: $MNIST_COURSE_EXPERIMENTS (a class server sets it
+    in each student's home: the data folder is read-only there), else `experiments/` in the course's data folder."""
+    return env_dir(EXPERIMENTS_ENV) or data_dir() / "experiments"
+
+
+def shared_experiments_dir() -> Path | None:
+    """Results computed once for a whole class, read-only, looked up first: $MNIST_COURSE_SHARED_EXPERIMENTS."""
+    return env_dir(SHARED_ENV)
+
+
+def cached_results() -> list[str]:
+    """The names of the results in your cache and in the shared results, each once."""
+    folders = [folder for folder in (shared_experiments_dir(), experiments_dir()) if folder]
+    return sorted({path.name for folder in folders for path in folder.glob("run-*.json")})
 
 
 def _plain(value: Any) -> Any:
@@ -141,7 +155,9 @@ def _read(path: Path, key: dict[str, Any]) -> Result | None:
 
 
 def cached_run(config: Mapping[str, Any], run: Callable[[], Result], cache_dir: Path | None = None) -> Result:
-    """`run()`'s result for `config`: read from the cache when it is there, else computed and stored.
+    """`run()`'s result for `config`: read from the shared results or your cache, else computed and stored in yours.
+
+    A `cache_dir` inside `experiments_dir()` is looked up at the same place in the shared results first.
 
     `config` must describe the settings `run` depends on (seed, optimizer, epochs, ...); a change to
     the code `run` calls is seen by `code_fingerprint`, which covers functions and plain settings but
@@ -149,8 +165,11 @@ def cached_run(config: Mapping[str, Any], run: Callable[[], Result], cache_dir: 
     """
     key = cache_key(config, run)
     path = cache_path(config, run, cache_dir)
-    if path.exists() and (result := _read(path, key)) is not None:
-        return result
+    own, shared = experiments_dir(), shared_experiments_dir()
+    in_shared = [shared / path.relative_to(own)] if shared and path.is_relative_to(own) else []
+    for place in [*in_shared, path]:
+        if place.exists() and (result := _read(place, key)) is not None:
+            return result
     result = json.loads(_canonical(run()))  # fail before writing anything if the result is not JSON-able
     if not isinstance(result, dict):
         raise TypeError(f"run() must return a dict of results, not {type(result).__name__}")

@@ -1,22 +1,28 @@
-"""The course's Jupyter kernel: ipykernel, started with TensorFlow already imported quietly.
+"""The course's Jupyter kernel: ipykernel, importing TensorFlow quietly when a notebook first needs it.
 
 TensorFlow 2.21 prints start-up lines (oneDNN, CUDA drivers) before its log level is read, so
 `TF_CPP_MIN_LOG_LEVEL` cannot hide them, and Jupyter would store them in every notebook. This
-launcher imports TensorFlow once with the process's stderr sent to /dev/null, then starts the
-kernel. `python -m helpers.kernel install` registers it in this environment as `mnist-course`, and
+launcher starts the kernel with `QuietImport` first among Python's finders: it imports TensorFlow
+with the process's stderr sent to /dev/null. TensorFlow is imported only when a notebook imports it
+(directly or through Keras), so a kernel that never trains (notebook 01, an idle one) does not hold it.
+`python -m helpers.kernel install` registers it in this environment as `mnist-course`, and
 also as `python3`: the stored notebooks name `python3` (which Colab and every Jupyter know), so that
 JupyterLab started from this environment (`make lab`) runs them in this kernel too.
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from importlib.machinery import ModuleSpec
 from pathlib import Path
+from types import ModuleType
 
 NAME = "mnist-course"
 # On the class's hub, the memory cgroup of the student's server (hub/spawner.py sets it): see oom_notice.
@@ -38,6 +44,27 @@ def stderr_silenced() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+class QuietImport(importlib.abc.MetaPathFinder):
+    """Finds `tensorflow` as Python would, and has it imported with stderr silenced; then steps aside."""
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            exec_module = spec.loader.exec_module
+
+            def quietly(module: ModuleType) -> None:
+                with stderr_silenced():
+                    exec_module(module)
+
+            spec.loader.exec_module = quietly
+        return spec
 
 
 def install(name: str = NAME, display_name: str = DISPLAY_NAME) -> Path:
@@ -115,10 +142,7 @@ def main() -> None:
             print(f"Installed Jupyter kernel {name!r} ({display_name}) in {install(name, display_name)}")
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    # A broken TensorFlow must not stop the kernel: `import keras` in the notebook shows the error.
-    with stderr_silenced(), suppress(ImportError):
-        import tensorflow  # noqa: F401 - imported for its side effect: the start-up lines go to /dev/null
-
+    sys.meta_path.insert(0, QuietImport())
     from ipykernel import kernelapp
 
     first_to_go()

@@ -19,11 +19,18 @@ def project_root() -> Path | None:
     return root if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir() else None
 
 
+def env_dir(env: str) -> Path | None:
+    """The folder the environment variable `env` names (`~` expanded), or None if it is unset or empty."""
+    if not os.environ.get(env):
+        return None
+    folder = Path(os.environ[env]).expanduser()
+    if not folder.is_absolute():  # make runs in the checkout, notebooks in notebooks/: be unambiguous
+        raise ValueError(f"{env}={os.environ[env]} must be an absolute path, e.g. {folder.resolve()}")
+    return folder
+
+
 def _course_dir(env: str, name: str) -> Path:
-    if os.environ.get(env):
-        folder = Path(os.environ[env]).expanduser()
-        if not folder.is_absolute():  # make runs in the checkout, notebooks in notebooks/: be unambiguous
-            raise ValueError(f"{env}={os.environ[env]} must be an absolute path, e.g. {folder.resolve()}")
+    if (folder := env_dir(env)) is not None:
         return folder
     root = project_root()
     # Installed without the checkout (Colab, a JupyterHub image): beside the notebook, i.e. in the

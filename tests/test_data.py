@@ -61,6 +61,22 @@ def test_write_then_read_round_trip(mnist: Splits, tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["mnist.npz"]
 
 
+def test_the_cached_copy_is_memory_mapped_and_never_written(mnist: Splits, tmp_path: Path) -> None:
+    """Kernels share the cache's pages: its arrays map the file, and writing to one changes neither the file nor
+    the next load. A compressed copy (Keras's own) is read into memory."""
+    path = tmp_path / "mnist.npz"
+    data.write_npz(path, mnist)
+    before = path.read_bytes()
+    (x_train, _), _ = data.read_npz(path)
+    assert type(x_train) is np.ndarray and isinstance(x_train.base, np.memmap) and x_train.flags.writeable
+    x_train[0, 0, 0] = 255
+    assert path.read_bytes() == before and data.read_npz(path)[0][0][0, 0, 0] == 0
+    (x_train, y_train), (x_test, y_test) = mnist
+    np.savez_compressed(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    (x_train, _), _ = data.read_npz(path)
+    assert not isinstance(x_train.base, np.memmap) and np.array_equal(x_train, mnist[0][0])
+
+
 def test_write_refuses_wrong_arrays_and_writes_nothing(mnist: Splits, tmp_path: Path) -> None:
     (x_train, y_train), test = mnist
     with pytest.raises(MnistDataError):

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -97,7 +98,49 @@ def test_a_read_only_cache_warns_and_still_returns_the_result(tmp_path: Path, mo
 
 def test_the_cache_lives_in_the_data_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MNIST_COURSE_DATA", os.fspath(tmp_path))
+    monkeypatch.delenv("MNIST_COURSE_EXPERIMENTS", raising=False)
     assert cache_path({"seed": 0}, Counter()).parent == tmp_path / "experiments"
+    monkeypatch.setenv("MNIST_COURSE_EXPERIMENTS", os.fspath(tmp_path / "mine"))
+    assert cache_path({"seed": 0}, Counter()).parent == tmp_path / "mine"
+
+
+@pytest.fixture
+def class_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Path, Counter]]:
+    """Shared results the instructor computed (the reference run, and one in a subfolder), and a student's own
+    empty cache; every write is recorded."""
+    shared, own, run = tmp_path / "shared", tmp_path / "own", Counter({"test_accuracy": 0.98})
+    monkeypatch.setenv("MNIST_COURSE_EXPERIMENTS", os.fspath(shared))
+    cached_run({"seed": 0}, run)
+    cached_run({"exercise": "06.1"}, run, shared / "exercises")
+    before = sorted(shared.rglob("*"))
+    writes: list[Path] = []
+    real_write = experiments.write_atomically
+
+    def recorded(path: Path, write: Callable[[Path], None]) -> None:
+        writes.append(path)
+        real_write(path, write)
+
+    monkeypatch.setattr(experiments, "write_atomically", recorded)
+    monkeypatch.setenv("MNIST_COURSE_EXPERIMENTS", os.fspath(own))
+    monkeypatch.setenv("MNIST_COURSE_SHARED_EXPERIMENTS", os.fspath(shared))
+    yield shared, own, run
+    assert sorted(shared.rglob("*")) == before and not any(path.is_relative_to(shared) for path in writes)
+
+
+def test_a_shared_result_trains_nothing(class_server: tuple[Path, Path, Counter]) -> None:
+    shared, own, run = class_server
+    assert cached_run({"seed": 0}, run) == {"test_accuracy": 0.98}
+    assert cached_run({"exercise": "06.1"}, run, experiments.experiments_dir() / "exercises")["test_accuracy"] == 0.98
+    assert run.calls == 2 and not own.exists()  # the instructor's two runs only
+    assert experiments.cached_results() == [path.name for path in shared.glob("run-*.json")]
+
+
+def test_a_changed_configuration_trains_into_the_own_cache(class_server: tuple[Path, Path, Counter]) -> None:
+    _, own, run = class_server
+    cached_run({"seed": 1}, run)
+    assert run.calls == 3 and len(list(own.glob("run-*.json"))) == 1
+    assert cached_run({"seed": 1}, run) and run.calls == 3
+    assert len(experiments.cached_results()) == 2
 
 
 # Notebook 06 in miniature: a model, settings and a training function defined in cells, and the

@@ -235,10 +235,11 @@ def test_cache_that_is_a_folder(cache_dir: Path, one_source: list, capsys) -> No
     assert data.main() == 1 and not one_source
 
 
-def test_read_only_folder_still_gives_the_data_and_make_data_says_what_to_do(
+def test_a_refused_write_still_gives_the_data_and_make_data_says_what_to_do(
     cache_dir: Path, one_source: list, monkeypatch, capsys
 ) -> None:
-    """Chosen behaviour: load_mnist returns the verified data in memory with a warning; `make data` fails clearly."""
+    """A folder that refuses the write itself: load_mnist returns the verified data in memory with a warning;
+    `make data` fails clearly. (A folder known to be read-only is an error: test_read_only_file_system.)"""
 
     def read_only(*_args, **_kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
@@ -444,15 +445,18 @@ def test_unreadable_cache_as_nobody(shared: tuple[Path, Path], nobody_python: tu
 def test_folder_without_write_access_as_nobody(
     shared: tuple[Path, Path], nobody_python: tuple[str, dict[str, str]]
 ) -> None:
+    """A class server's shared data: root's folder, which students may read and not write."""
     folder, good = shared
-    (folder / "data").mkdir(mode=0o755)  # root's folder: nobody may read, not write
+    (folder / "data").mkdir(mode=0o755)
     done = run_helpers("load", folder / "data", good, AS_NOBODY, python=nobody_python)
-    assert done.returncode == 0, done.stderr
-    assert "loaded (60000, 28, 28)" in done.stdout and "could not save it to" in done.stdout
+    assert done.returncode == 1 and "holds no copy of MNIST, and you cannot write there" in done.stderr
     done = run_helpers("main", folder / "data", good, AS_NOBODY, python=nobody_python)
     assert done.returncode == 1
     assert "could not write" in done.stderr and "make the folder writable" in done.stderr
     assert list((folder / "data").iterdir()) == []
+    shutil.copy(good, folder / "data" / "mnist.npz")  # the instructor's verified copy
+    done = run_helpers("load", folder / "data", good, AS_NOBODY, python=nobody_python)
+    assert done.returncode == 0 and "verified copy in the course data cache" in done.stdout, done.stderr
 
 
 @needs_setpriv
@@ -483,13 +487,16 @@ def test_nobody_runs_the_helpers_of_a_checkout_it_cannot_enter(shared: tuple[Pat
 @needs_unshare
 def test_read_only_file_system(shared: tuple[Path, Path]) -> None:
     folder, good = shared
-    mount = f"mount -t tmpfs -o ro tmpfs {folder / 'data'}"
-    (folder / "data").mkdir()
-    done = run_helpers("load", folder / "data", good, shell_setup=mount)
-    assert done.returncode == 0, done.stderr
-    assert "could not save it to" in done.stdout and "Read-only file system" in done.stdout
-    done = run_helpers("main", folder / "data", good, shell_setup=mount)
+    data = folder / "data"
+    mount = f"mount -t tmpfs -o ro tmpfs {data}"
+    data.mkdir()
+    done = run_helpers("load", data, good, shell_setup=mount)
+    assert done.returncode == 1 and "holds no copy of MNIST, and you cannot write there" in done.stderr
+    done = run_helpers("main", data, good, shell_setup=mount)
     assert done.returncode == 1 and "could not write" in done.stderr and "Read-only file system" in done.stderr
+    with_copy = f"mount -t tmpfs tmpfs {data} && cp {good} {data}/mnist.npz && mount -o remount,ro {data}"
+    done = run_helpers("load", data, good, shell_setup=with_copy)
+    assert done.returncode == 0 and "verified copy in the course data cache" in done.stdout, done.stderr
 
 
 @needs_unshare

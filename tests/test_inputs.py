@@ -14,6 +14,7 @@ def test_dense_inputs_flatten_and_scale(mnist: Splits) -> None:
     assert x.shape == (100, 784) and x.dtype == np.float32
     assert x.min() == 0.0 and x.max() == 1.0
     assert np.array_equal(np.rint(x * 255).astype(np.uint8).reshape(100, 28, 28), mnist[1][0][:100])
+    assert np.array_equal(x, mnist[1][0][:100].reshape(100, 784).astype(np.float32) / 255)  # notebook 02's way
     with pytest.raises(ValueError, match=r"\(n, 28, 28\)"):
         inputs.to_dense_inputs(np.zeros((3, 784), np.uint8))
     with pytest.raises(ValueError, match="expected uint8 images"):

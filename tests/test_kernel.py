@@ -20,6 +20,25 @@ def test_stderr_silenced_drops_low_level_output(capfd: pytest.CaptureFixture) ->
     assert capfd.readouterr().err == "visible\n"
 
 
+def test_tensorflow_is_imported_quietly_and_only_when_a_notebook_needs_it() -> None:
+    """As the kernel starts: the helpers (notebook 01) leave TensorFlow out; `import keras` brings it, silently."""
+    code = """import sys
+from helpers import kernel
+if sys.argv[1] == "quiet":
+    sys.meta_path.insert(0, kernel.QuietImport())
+import helpers
+assert "tensorflow" not in sys.modules
+import keras
+assert "tensorflow" in sys.modules
+"""
+    run = {
+        mode: subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True)
+        for mode in ("quiet", "")
+    }
+    assert run["quiet"].returncode == run[""].returncode == 0, run
+    assert run["quiet"].stderr == "" and "oneDNN" in run[""].stderr  # what TensorFlow prints without QuietImport
+
+
 def test_kernel_is_registered_for_this_python() -> None:
     spec = KernelSpecManager().get_kernel_spec(kernel.NAME)
     assert spec.argv[:3] == [sys.executable, "-m", "helpers.kernel"]
