@@ -4,15 +4,15 @@ Each core notebook (and 06, from its cached results: run it once first) runs und
 kernel, as `make run` runs it (nothing is written back), in N kernels at once. Every 0.25 s it reads each kernel's
 PSS and RSS (/proc/PID/smaps_rollup; PSS splits each shared page among the processes that map it, so
 TensorFlow's libraries and shared file pages count once in a sum, and RSS counts them in every process),
-its threads (/proc/PID/status) and the machine's used memory (MemTotal - MemAvailable, as `free` says),
-and keeps the peaks. `pss_rss` and `used_memory` serve any server-wide measurement.
+its private memory (Pss_Anon: what a memory cgroup charges it, and no other kernel can share), its
+threads (/proc/PID/status) and the machine's used memory (MemTotal - MemAvailable, as `free` says), and
+keeps the peaks. `pss_rss_private` and `used_memory` serve any server-wide measurement.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import platform
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -22,6 +22,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from helpers.paths import write_atomically
+from scripts.bench import git_commit, machine
 from scripts.course import KERNEL, NOTEBOOKS, ROOT
 
 REPORT = ROOT / "bench" / "memory.md"
@@ -37,10 +38,9 @@ def _fields(path: Path, *names: str) -> list[int]:
     return [int(values[n].split()[0]) * (1024 if values[n].strip().endswith("kB") else 1) for n in names]
 
 
-def pss_rss(pid: int) -> tuple[int, int]:
-    """A process's proportional and resident set size, in bytes."""
-    pss, rss = _fields(Path(f"/proc/{pid}/smaps_rollup"), "Pss", "Rss")
-    return pss, rss
+def pss_rss_private(pid: int) -> list[int]:
+    """A process's proportional and resident set size and its private (anonymous) memory, in bytes."""
+    return _fields(Path(f"/proc/{pid}/smaps_rollup"), "Pss", "Rss", "Pss_Anon")
 
 
 def used_memory() -> int:
@@ -60,19 +60,20 @@ def _notebook(name: str) -> nbformat.NotebookNode:
 
 
 async def measure(name: str, kernels: int) -> dict[str, float]:
-    """Run `kernels` copies of a notebook at once: the peaks of their summed PSS and RSS and of the machine's
-    used memory, in MiB, and the most threads a kernel had."""
-    before, peak = used_memory(), dict.fromkeys(("PSS", "RSS", "used", "threads"), 0)
+    """Run `kernels` copies of a notebook at once: the peaks of their summed PSS, RSS and private memory and of
+    the machine's used memory, in MiB, and the most threads a kernel had."""
+    before, peak = used_memory(), dict.fromkeys(("PSS", "RSS", "private", "used", "threads"), 0)
 
     async def sample() -> None:
         while True:
-            now = {"PSS": 0, "RSS": 0, "used": used_memory() - before, "threads": 0}
+            now = dict.fromkeys(("PSS", "RSS", "private", "threads"), 0) | {"used": used_memory() - before}
             for pid in children():
                 try:
-                    (pss, rss), (threads,) = pss_rss(pid), _fields(Path(f"/proc/{pid}/status"), "Threads")
+                    sizes, (threads,) = pss_rss_private(pid), _fields(Path(f"/proc/{pid}/status"), "Threads")
                 except (OSError, KeyError):  # a kernel that has just ended
                     continue
-                now |= {"PSS": now["PSS"] + pss, "RSS": now["RSS"] + rss, "threads": max(now["threads"], threads)}
+                now |= {key: now[key] + size for key, size in zip(("PSS", "RSS", "private"), sizes, strict=True)}
+                now["threads"] = max(now["threads"], threads)
             peak.update({key: max(peak[key], value) for key, value in now.items()})
             await asyncio.sleep(0.25)
 
@@ -91,28 +92,30 @@ async def measure(name: str, kernels: int) -> dict[str, float]:
 
 def main(args: list[str]) -> int:
     """Measure each core notebook with 1 and 5 kernels (or the counts given) and write bench/memory.md."""
-    counts = [int(a) for a in args] or [1, 5]
+    counts, m = [int(a) for a in args] or [1, 5], machine()
     lines = [
         "# Memory of the course's kernels",
         "",
-        f"Written by `make bench-memory` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC) on {platform.node()}: "
-        f"{os.cpu_count()} cores, {used_memory() // MiB:,} MiB used of "
-        f"{_fields(Path('/proc/meminfo'), 'MemTotal')[0] // MiB:,} MiB before it started, load average "
-        f"{os.getloadavg()[0]:.1f}. Method: hub/memory.py's docstring. Peaks: of the kernels' summed PSS and RSS "
-        "(per kernel: that sum divided by their number) and of the machine's used memory less what was used before.",
+        f"Written by `make bench-memory` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {git_commit()}) on "
+        f"{m['cpu']}, {m['cores']} cores, {_fields(Path('/proc/meminfo'), 'MemTotal')[0] // MiB:,} MiB "
+        f"({m['system']}; {m['libraries']}): {used_memory() // MiB:,} MiB used before it started, load average "
+        f"{os.getloadavg()[0]:.1f}. Method: hub/memory.py's docstring. Peaks: of the kernels' summed PSS, RSS and "
+        "private memory (per kernel: that sum divided by their number) and of the machine's used memory less what "
+        "was used before.",
         "",
-        "| notebook | kernels | PSS per kernel | RSS per kernel | PSS, all kernels | RSS, all kernels "
-        "| machine's used memory, more than before | threads per kernel |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| notebook | kernels | PSS per kernel | RSS per kernel | private per kernel | PSS, all kernels "
+        "| RSS, all kernels | machine's used memory, more than before | threads per kernel |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     with tempfile.TemporaryDirectory() as models:
         os.environ["MNIST_COURSE_MODELS"] = models  # 03's network, for 04, saved apart from the checkout's
         for name in CORE:
             for n in counts:
                 p = asyncio.run(measure(name, n))
+                per_kernel = " | ".join(f"{p[key] / n:,.0f} MiB" for key in ("PSS", "RSS", "private"))
                 lines.append(
-                    f"| {name} | {n} | {p['PSS'] / n:,.0f} MiB | {p['RSS'] / n:,.0f} MiB | {p['PSS']:,.0f} MiB"
-                    f" | {p['RSS']:,.0f} MiB | {p['used']:,.0f} MiB | {p['threads']:.0f} |"
+                    f"| {name} | {n} | {per_kernel} | {p['PSS']:,.0f} MiB | {p['RSS']:,.0f} MiB | {p['used']:,.0f} MiB"
+                    f" | {p['threads']:.0f} |"
                 )
                 print(lines[-1], flush=True)
     earlier = REPORT.read_text().partition(EARLIER)[2] if REPORT.exists() else "\n"
