@@ -394,6 +394,9 @@ def signal_launcher(state: Path, signum: int, patience: float) -> int:
 
 
 def main(args: list[str]) -> int:
+    # Each line as it is printed, in order with the hub's and the proxy's: `make hub | tee class.log` and the
+    # tests, which wait for "The class's hub is at", read a pipe or a file, where Python would hold lines back.
+    sys.stdout.reconfigure(line_buffering=True)
     opts = options(args)
     if opts.command == "stop":
         return signal_launcher(opts.state, signal.SIGTERM, 180)
