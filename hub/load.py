@@ -59,6 +59,8 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPResponse
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
+from helpers.paths import write_atomically
+
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ("01_load_and_look", "02_the_network", "03_training", "04_confusion_matrix")
 COURSE_FOLDER = "mnist-course/notebooks"  # in each home: hub/spawner.py's COURSE_FOLDER, then the notebooks
@@ -706,12 +708,9 @@ class LoadHub:
         shutil.rmtree(self.state, ignore_errors=True)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file beside it and a rename: never a half-written report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
-    tmp.write_text(text)
-    tmp.replace(path)
+def write_text(path: Path, text: str) -> None:
+    """Write a report through helpers.paths.write_atomically: never a half-written one."""
+    write_atomically(path, lambda tmp: tmp.write_text(text))
 
 
 def machine() -> dict:
@@ -964,8 +963,8 @@ def render_sweep(runs: list[dict], max_students: int, running: bool) -> str:
 def write_sweep(out: Path, runs: list[dict], max_students: int, running: bool) -> None:
     """OUT/hub.md and OUT/hub.json: every run's figures but its cells' and the machine's samples (in OUT/hub/)."""
     summaries = [{key: value for key, value in run.items() if key not in ("cells", "samples")} for run in runs]
-    write_atomically(out / "hub.json", json.dumps(summaries, indent=1) + "\n")
-    write_atomically(out / "hub.md", render_sweep(runs, max_students, running))
+    write_text(out / "hub.json", json.dumps(summaries, indent=1) + "\n")
+    write_text(out / "hub.md", render_sweep(runs, max_students, running))
 
 
 def sweep(opts: argparse.Namespace) -> int:
@@ -993,8 +992,8 @@ def sweep(opts: argparse.Namespace) -> int:
 
 def save(report: dict, stem: Path) -> None:
     """The report as STEM.json (every figure, every cell) and STEM.md (the summary)."""
-    write_atomically(stem.with_suffix(".json"), json.dumps(report, indent=1) + "\n")
-    write_atomically(stem.with_suffix(".md"), render_run(report))
+    write_text(stem.with_suffix(".json"), json.dumps(report, indent=1) + "\n")
+    write_text(stem.with_suffix(".md"), render_run(report))
 
 
 def main(argv: list[str] | None = None) -> int:
