@@ -36,7 +36,9 @@ assert "tensorflow" in sys.modules
         for mode in ("quiet", "")
     }
     assert run["quiet"].returncode == run[""].returncode == 0, run
-    assert run["quiet"].stderr == "" and "oneDNN" in run[""].stderr  # what TensorFlow prints without QuietImport
+    # Without QuietImport TensorFlow writes its start-up lines (which ones depends on the CPU: oneDNN's note on
+    # Intel, only the CUDA probe's on AMD); with it, nothing.
+    assert run[""].stderr.strip() and run["quiet"].stderr == "", run
 
 
 def test_kernel_is_registered_for_this_python() -> None:
