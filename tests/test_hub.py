@@ -97,15 +97,37 @@ class Kernel:
         self.socket = websocket.create_connection(
             url, header=[f"Authorization: token {self.student.token}"], timeout=TIMEOUT
         )
+        self.wait_until_ready()
 
-    def send(self, code: str) -> str:
-        """Ask the kernel to run `code`; the request's id (read the answer with `answer`)."""
+    def wait_until_ready(self) -> None:
+        """Ask for the kernel's info until it replies, as JupyterLab does before it runs a cell: a request sent
+        while a restarted kernel is still starting can be lost (seen on AMD EPYC after the memory bomb)."""
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            msg_id, asked = self.request("kernel_info_request", {}), time.monotonic()
+            while (left := min(asked + 5, deadline) - time.monotonic()) > 0:
+                self.socket.settimeout(left)
+                try:
+                    opcode, frame = self.socket.recv_data_frame(control_frame=True)
+                except websocket.WebSocketTimeoutException:
+                    break
+                reply = json.loads(frame.data) if opcode == websocket.ABNF.OPCODE_TEXT else {}
+                if reply.get("msg_type") == "kernel_info_reply" and reply["parent_header"].get("msg_id") == msg_id:
+                    return
+        pytest.fail(f"{self.student.name}'s kernel did not answer a kernel_info_request within {TIMEOUT} s")
+
+    def request(self, msg_type: str, content: dict) -> str:
+        """Send a shell request; its id."""
         msg_id = uuid.uuid4().hex
-        header = {"msg_id": msg_id, "msg_type": "execute_request", "session": self.session, "version": "5.3"}
-        content = {"code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False}
+        header = {"msg_id": msg_id, "msg_type": msg_type, "session": self.session, "version": "5.3"}
         message = {"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": "shell"}
         self.socket.send(json.dumps(message))
         return msg_id
+
+    def send(self, code: str) -> str:
+        """Ask the kernel to run `code`; the request's id (read the answer with `answer`)."""
+        content = {"code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False}
+        return self.request("execute_request", content)
 
     def answer(self, msg_id: str, seconds: float = TIMEOUT) -> Answer:
         """Read the kernel's messages until the request `msg_id` is done or the kernel died; fail after `seconds`.
