@@ -48,3 +48,19 @@ def test_pyenv_is_found_from_path_when_home_is_elsewhere(tmp_path: Path, monkeyp
     monkeypatch.setenv("HOME", str(tmp_path / "empty-home"))
     monkeypatch.setenv("PATH", os.pathsep.join([str(tmp_path / "bin"), str(root / "shims")]))
     assert compat.pyenv_roots() == [tmp_path / "empty-home" / ".pyenv", root]
+
+
+def test_each_environment_runs_in_a_process_of_its_own_and_any_failure_fails_the_run(monkeypatch) -> None:
+    started = []
+
+    class Run:  # subprocess.Popen, as main starts it: the environment fails or passes by its name
+        def __init__(self, cmd: list[str], cwd: Path) -> None:
+            started.append(cmd[3:])
+            self.returncode = 1 if "lowest" in cmd else 0
+
+        def wait(self) -> int:
+            return self.returncode
+
+    monkeypatch.setattr(compat.subprocess, "Popen", Run)
+    assert compat.main(["03_training.ipynb"]) == 1
+    assert started == [["colab", "03_training.ipynb"], ["lowest", "03_training.ipynb"]]
