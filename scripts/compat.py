@@ -250,7 +250,8 @@ def main(args: list[str]) -> int:
     for notebook in notebooks:
         print(f"| {notebook.name} | " + " | ".join(f"{e.times[notebook.name]:.0f}" for e in tested) + " |")
     oldest = int(oldest_python().split(".")[1])
-    for version in sorted(set(pythons) - {e.python for e in tested}, key=lambda v: int(v.split(".")[1])):
+    used = {make().python for make in ENVIRONMENTS.values()}  # the other environment's process tests its own
+    for version in sorted(set(pythons) - used, key=lambda v: int(v.split(".")[1])):
         too_old = int(version.split(".")[1]) < oldest
         why = f"the course needs {project()['requires-python']}" if too_old else "no environment here uses it"
         print(f"Python {version}: not tested ({why})")
