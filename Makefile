@@ -198,7 +198,7 @@ hub-load: setup class-env hub-proxy ## STUDENTS (3) work through the core notebo
 	$(BIN)/python -m hub.load run --students $(or $(STUDENTS),3) --shape $(or $(SHAPE),at-once) --class-env $(CLASS_ENV) \
 	  $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS)) $(if $(SPREAD),--spread $(SPREAD))
 
-bench-hub: setup class-env hub-proxy ## The load test's sweep: 1, 2, 5, 10, ... students (or SIZES="1 5 10"), both shapes, until a class is not held: bench/hub.md (root; hours)
+bench-hub: setup class-env hub-proxy ## The load test's sweep: 1, 2, 5, 10, ... students (or SIZES="1 5 10"), both shapes, until a class is not held: bench/hub.md (root)
 	$(BIN)/python -m hub.load sweep --class-env $(CLASS_ENV) $(if $(SIZES),--sizes $(SIZES))
 
 test-hub: setup class-env hub-proxy ## The hub's set-up, isolation and faults, with real users (root; CI runs it)

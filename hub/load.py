@@ -951,6 +951,10 @@ def render_sweep(runs: list[dict], max_students: int, running: bool) -> str:
             f" A 16-core, 64 GiB server: {by_cpu:.0f} by the cores, {by_memory:.0f} by the memory,"
             f" so about **{min(by_cpu, by_memory):.0f}**."
         )
+    for run in (run for run in runs if not run["class"]["held"]["held"]):  # why: the cells that kept it from being held
+        if cells := slow_cells(run):
+            size = plural(run["class"]["students"], "student")
+            lines += ["", f"{run['shape']}, {size}, not held. {cells[1]}", *cells[2:]]
     lines += [
         "",
         "Assumptions for the 16-core, 64 GiB server: cores as fast as these; each student's training runs on one"
